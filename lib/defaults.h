@@ -1,0 +1,18 @@
+/* Built-in defaults, each with its unit and the reason for its value. */
+#ifndef GREYLIST_DEFAULTS_H
+#define GREYLIST_DEFAULTS_H
+
+#define DEF_EMBARGO	(5 * 60)	/* s; long enough to stop one-shot senders, short for MTAs retrying at 5-15 min */
+#define DEF_RETRY_WINDOW (28 * 60 * 60) /* s; covers a sender that retries once a day */
+#define DEF_WL_LIFETIME	(36 * 24 * 60 * 60) /* s; survives a monthly newsletter */
+#define DEF_IPV4_PREFIX	24		/* bits; senders' farms rotate within a /24 */
+#define DEF_IPV6_PREFIX	64		/* bits; one site's LAN */
+#define DEF_TIMEOUT_MS	1000		/* ms; longest a check waits for the database before failing open */
+#define DEF_HEADER	"X-Greylist"
+#define DEF_REPLY	"451 4.7.1 Greylisted, please retry later retry=%r"
+#define DEF_ADMIN_GROUP	"root"
+#define DEF_MTA_USERS	"Debian-exim exim mail postfix"
+
+#define ADDR_MAX	512		/* bytes; longest sender or recipient accepted */
+
+#endif

@@ -1,0 +1,60 @@
+/* The greylisting decision of shared/DESIGN.md section 1. */
+#ifndef GREYLIST_POLICY_H
+#define GREYLIST_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "err.h"
+#include "store.h"
+#include "tuple.h"
+
+enum reason {
+	R_NEW,		/* defer: never seen */
+	R_EARLY,	/* defer: retried before the embargo ended */
+	R_RESTART,	/* defer: retried after the retry window; starts over */
+	R_DELAYED,	/* pass: retried within the window */
+	R_KNOWN,	/* pass: triplet passed before */
+	R_AWL,		/* pass: network and sender domain auto-whitelisted */
+	R_NODELAY,	/* pass: client in no_delay */
+	R_EXEMPT,	/* pass: sender or domain exempt */
+	R_SPF,		/* pass: SPF pass with spf_bypass */
+	R_OPTOUT,	/* pass: recipient opted out */
+	R_USERWL	/* pass: sender on the recipient's whitelist */
+};
+
+struct decision {
+	int	 pass;		/* 1 = pass, 0 = defer */
+	enum reason reason;
+	int64_t	 delay;		/* R_DELAYED: seconds since first seen */
+	int64_t	 retry;		/* defer: seconds left in the embargo */
+	char	 rule[ADDR_MAX + 2]; /* exemptions: the entry that matched */
+};
+
+/* Exemptions that need no database: no_delay, exempt, spf_bypass.
+ * spf may be NULL. 1 = decided (pass), 0 = not exempt. */
+int	policy_exempt(const struct conf *c, const struct tuple *t,
+	    const char *spf, struct decision *d);
+
+/* The decision for t at time now from the stored state, in one store
+ * transaction (run again on conflict); call policy_exempt first.
+ * -1 = error, 0 = done. */
+int	policy_check(struct store *s, const struct conf *c,
+	    const struct tuple *t, int64_t now, struct decision *d,
+	    struct err *e);
+
+/* Counts a decision made without policy_check (an exemption).
+ * -1 = error, 0 = done. */
+int	policy_count(struct store *s, const struct decision *d,
+	    struct err *e);
+
+/* The line check prints: the SMTP reply on defer, the header on pass.
+ * Never contains CR or LF. */
+void	policy_format(const struct conf *c, const struct tuple *t,
+	    const struct decision *d, char *out, size_t outlen);
+
+/* Short name of a reason for logs and CSV: "new", "early", ... */
+const char *policy_reason_name(enum reason r);
+
+#endif

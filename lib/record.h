@@ -1,0 +1,61 @@
+/* Stored records: keys and fixed-width, versioned values, encoded and
+ * decoded here and nowhere else. */
+#ifndef GREYLIST_RECORD_H
+#define GREYLIST_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tuple.h"
+
+#define REC_VERSION	1	/* value layout version written */
+#define REC_FORMAT	1	/* database format version written to the meta key */
+
+/* Kinds, also the first byte of every key. */
+#define REC_TRIPLET	'T'	/* key: rcpt NUL net NUL sender */
+#define REC_TUPLET	'W'	/* key: net NUL sender-domain */
+#define REC_COUNTERS	'C'	/* key: 'C' shard; decision counters */
+#define REC_META	'V'	/* key: "V"; database format version */
+
+#define REC_NSHARDS	16	/* counter records, spread to cut contention */
+
+enum counter {
+	CNT_DEFERRED,		/* new or early retry */
+	CNT_PASSED_DELAY,	/* retried after the embargo */
+	CNT_PASSED_AWL,		/* network and domain auto-whitelisted */
+	CNT_PASSED_KNOWN,	/* triplet passed before */
+	CNT_EXEMPT,		/* no_delay, exempt, SPF */
+	CNT_OPTOUT,		/* recipient opted out */
+	CNT_USERWL,		/* recipient's personal whitelist */
+	CNT_SPARE,
+	CNT_N
+};
+
+struct record {
+	int	 kind;
+	uint16_t flags;
+	int64_t	 first;		/* T, W: first seen */
+	int64_t	 last;		/* T, W: last seen or used */
+	int64_t	 passed;	/* T: when it passed, 0 = pending */
+	uint32_t blocked;	/* T: deferrals */
+	uint32_t passes;	/* T, W: passes */
+	uint64_t count[CNT_N];	/* C */
+	uint32_t format;	/* V */
+};
+
+#define REC_MAX		(4 + 8 * CNT_N)		/* largest encoded value */
+#define KEY_MAX		(2 + 2 * (ADDR_MAX + 1) + ADDR_NET_MAX)
+
+/* Encodes r into buf (REC_MAX bytes); returns the length. */
+size_t	record_encode(const struct record *r, uint8_t *buf);
+
+/* -1 = corrupt or unknown version, 0 = decoded into *r. */
+int	record_decode(const void *buf, size_t len, struct record *r);
+
+/* Key builders; each returns the key length. */
+size_t	record_key_triplet(const struct tuple *t, uint8_t *key);
+size_t	record_key_tuplet(const char *net, const char *domain, uint8_t *key);
+size_t	record_key_counters(unsigned shard, uint8_t *key);
+size_t	record_key_meta(uint8_t *key);
+
+#endif

@@ -1,0 +1,56 @@
+/* The store: a transactional key/value map shared by every greylist
+ * process. Berkeley DB implementation in store.c. */
+#ifndef GREYLIST_STORE_H
+#define GREYLIST_STORE_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define STORE_RETRY	(-2)	/* conflict: abort and run the transaction again */
+
+struct store;
+
+/* Return of a scan callback. */
+#define SCAN_NEXT	0	/* go on */
+#define SCAN_STOP	1	/* end the scan */
+#define SCAN_DELETE	2	/* delete this entry, go on */
+
+typedef int (*store_scan_fn)(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg);
+
+/* Opens (creating the directory and database if missing) the store in
+ * dir, waiting at most timeout_ms for a lock; recovers it first when a
+ * crashed process left it marked. -1 = error, 0 = open. */
+int	store_open(struct store **sp, const char *dir, int timeout_ms,
+	    struct err *e);
+void	store_close(struct store *s);
+
+/* One transaction at a time per store. */
+int	store_begin(struct store *s, struct err *e);
+int	store_commit(struct store *s, struct err *e);
+void	store_abort(struct store *s);
+
+/* -2 = retry, -1 = error, 0 = not found, 1 = found (value copied into val,
+ * at most *vlen bytes; *vlen set to the stored length). forupdate takes the
+ * write lock at once. */
+int	store_get(struct store *s, const void *key, size_t klen, void *val,
+	    size_t *vlen, int forupdate, struct err *e);
+/* -2 = retry, -1 = error, 0 = stored. */
+int	store_put(struct store *s, const void *key, size_t klen,
+	    const void *val, size_t vlen, struct err *e);
+/* -2 = retry, -1 = error, 0 = not found, 1 = deleted. */
+int	store_del(struct store *s, const void *key, size_t klen,
+	    struct err *e);
+
+/* Calls fn for every key starting with prefix, in key order, in short
+ * transactions of at most batch entries each (never inside one begun by
+ * the caller). -1 = error, 0 = done. */
+int	store_scan(struct store *s, const void *prefix, size_t plen,
+	    size_t batch, store_scan_fn fn, void *arg, struct err *e);
+
+/* Async-signal-safe: called from a watchdog when the process is about to
+ * give up; marks the store for recovery if the process was inside it. */
+void	store_watchdog(void);
+
+#endif

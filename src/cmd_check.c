@@ -1,0 +1,168 @@
+/* greylist check: one decision for one recipient, for the MTA. Prints one
+ * line (the SMTP reply on defer, a header on pass) and exits 0, 1 or 2;
+ * any failure exits 2 so that the MTA fails open. */
+#include <sys/time.h>
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "policy.h"
+#include "store.h"
+
+/* The exit status the watchdog leaves with: the decision once printed. */
+static volatile sig_atomic_t check_exit = EXIT_ERROR;
+
+static void
+check_watchdog(int sig)
+{
+	static const char msg[] = "greylist: database did not answer in "
+	    "time; failing open\n";
+
+	(void)sig;
+	store_watchdog();
+	if (check_exit == EXIT_ERROR)
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(check_exit);
+}
+
+/* Gives the whole check 1.5 times the database timeout. */
+static void
+check_arm(int timeout_ms)
+{
+	struct itimerval it;
+	struct sigaction sa;
+	int ms = timeout_ms + timeout_ms / 2;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = check_watchdog;
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Writes addr for the log: "<>" when empty, "*@domain" with privacy. */
+static const char *
+check_logaddr(const struct ctx *x, const char *addr, char *buf, size_t len)
+{
+	const char *at = strrchr(addr, '@');
+
+	if (addr[0] == '\0')
+		return "<>";
+	if (x->conf.privacy)
+		snprintf(buf, len, "*@%s", at != NULL ? at + 1 : "");
+	else
+		snprintf(buf, len, "%s", addr);
+	return buf;
+}
+
+static void
+check_log(struct ctx *x, const struct tuple *t, const struct decision *d)
+{
+	char s[ADDR_MAX + 3], r[ADDR_MAX + 3];
+
+	cmd_log(x, LOG_INFO, "%s: client=%s sender=%s rcpt=%s reason=%s%s%s "
+	    "%s=%lld", d->pass ? "pass" : "defer", t->net,
+	    check_logaddr(x, t->sender, s, sizeof(s)),
+	    check_logaddr(x, t->rcpt, r, sizeof(r)),
+	    policy_reason_name(d->reason), d->rule[0] ? " rule=" : "",
+	    d->rule, d->pass ? "delay" : "retry",
+	    (long long)(d->pass ? d->delay : d->retry));
+}
+
+/* Prints the decision's line and sets the exit status it stands for. */
+static int
+check_answer(struct ctx *x, const struct tuple *t, const struct decision *d)
+{
+	char line[1024];
+
+	policy_format(&x->conf, t, d, line, sizeof(line));
+	printf("%s\n", line);
+	if (fflush(stdout) == EOF)
+		return cmd_error("cannot write the answer");
+	check_exit = d->pass ? EXIT_PASS : EXIT_DEFER;
+	check_log(x, t, d);
+	return check_exit;
+}
+
+struct check_args {
+	const char *ip, *sender, *rcpt, *helo, *spf;
+};
+
+static int
+check_parse(int argc, char **argv, struct check_args *a)
+{
+	static const struct option opts[] = {
+		{ "ip", required_argument, NULL, 'i' },
+		{ "sender", required_argument, NULL, 's' },
+		{ "rcpt", required_argument, NULL, 'r' },
+		{ "helo", required_argument, NULL, 'H' },
+		{ "spf", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': a->ip = optarg; break;
+		case 's': a->sender = optarg; break;
+		case 'r': a->rcpt = optarg; break;
+		case 'H': a->helo = optarg; break;
+		case 'p': a->spf = optarg; break;
+		default:
+			return cmd_error("check: unknown option or missing "
+			    "value '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cmd_error("check: unexpected argument '%s'",
+		    argv[optind]);
+	if (a->ip == NULL || a->sender == NULL || a->rcpt == NULL)
+		return cmd_error("check: --ip, --sender and --rcpt are "
+		    "required");
+	return 0;
+}
+
+int
+cmd_check(struct ctx *x, int argc, char **argv)
+{
+	struct check_args a;
+	struct decision d;
+	struct store *s;
+	struct tuple t;
+	struct err e;
+	const char *why;
+	int ret;
+
+	if (check_parse(argc, argv, &a) != 0)
+		return EXIT_ERROR;
+	if (tuple_make(&t, a.ip, a.sender, a.rcpt, x->conf.ipv4_prefix,
+	    x->conf.ipv6_prefix, x->conf.normalize_verp, &why) == -1)
+		return cmd_error("check: %s", why);
+	check_arm(x->conf.timeout_ms);
+	if (policy_exempt(&x->conf, &t, a.spf, &d)) {
+		ret = check_answer(x, &t, &d);
+		if (store_open(&s, x->conf.database, x->conf.timeout_ms,
+		    &e) == -1 || policy_count(s, &d, &e) == -1)
+			cmd_log(x, LOG_WARNING, "not counted: %s", e.msg);
+		store_close(s);
+		return ret;
+	}
+	if (store_open(&s, x->conf.database, x->conf.timeout_ms, &e) == -1)
+		return cmd_error("%s", e.msg);
+	ret = policy_check(s, &x->conf, &t, x->now, &d, &e);
+	if (ret == 0)
+		ret = check_answer(x, &t, &d);
+	else
+		ret = cmd_error("%s", e.msg);
+	store_close(s);
+	return ret;
+}

@@ -1,0 +1,193 @@
+/* greylist: options, configuration, the clock, and dispatch to commands. */
+#include <sys/stat.h>
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_GETAUXVAL
+#include <sys/auxv.h>
+#endif
+
+#include "cmd.h"
+#include "err.h"
+
+static const struct cmd cmds[] = {
+	{ "check", cmd_check,
+	    "check --ip=IP --sender=ADDR --rcpt=ADDR [--helo=NAME] "
+	    "[--spf=RESULT]" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: greylist [-v] [-c file] [-d dir] command [args]\n"
+	    "       greylist -h | --version\n"
+	    "commands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "       greylist %s\n", cmds[i].usage);
+}
+
+int
+cmd_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("greylist: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_ERROR;
+}
+
+void
+cmd_log(struct ctx *x, int prio, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	syslog(prio, "%s", buf);
+	if (x->verbose || x->conf.log_stderr)
+		fprintf(stderr, "greylist: %s\n", buf);
+}
+
+/* 1 = running with privileges the caller does not have (setgid). */
+static int
+secure_mode(void)
+{
+#ifdef HAVE_GETAUXVAL
+	return getauxval(AT_SECURE) != 0;
+#else
+	return getuid() != geteuid() || getgid() != getegid();
+#endif
+}
+
+/* The clock: GREYLIST_NOW when allowed. -1 = bad value, 0 = set. */
+static int
+set_clock(struct ctx *x)
+{
+	const char *s = getenv("GREYLIST_NOW");
+	char *end;
+	long long v;
+
+	x->now = (int64_t)time(NULL);
+	if (s == NULL || secure_mode())
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < 0)
+		return -1;
+	x->now = v;
+	return 0;
+}
+
+static const struct cmd *
+find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+/* Loads the configuration named by -c (or the default) and -d.
+ * -1 = error (printed), 0 = loaded. */
+static int
+load_conf(struct ctx *x, const char *file, const char *dbdir)
+{
+	struct err e;
+
+	conf_init(&x->conf, GREYLIST_DBDIR);
+	if (secure_mode() && getuid() != 0 && (file != NULL || dbdir != NULL)) {
+		cmd_error("-c and -d are for root only in a setgid install");
+		return -1;
+	}
+	if (conf_load(&x->conf, file != NULL ? file : GREYLIST_CONF,
+	    file == NULL, &e) == -1) {
+		cmd_error("%s", e.msg);
+		return -1;
+	}
+	if (dbdir != NULL) {
+		free(x->conf.database);
+		if ((x->conf.database = strdup(dbdir)) == NULL) {
+			cmd_error("%s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *file = NULL, *dbdir = NULL;
+	const struct cmd *cmd;
+	struct ctx x;
+	int ch, ret;
+
+	memset(&x, 0, sizeof(x));
+	umask(007);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+c:d:hv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'd':
+			dbdir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'v':
+			x.verbose = 1;
+			break;
+		case 'V':
+			puts(PACKAGE_STRING);
+			return 0;
+		default:
+			cmd_error("unknown option '%s'", argv[optind - 1]);
+			usage(stderr);
+			return EXIT_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if ((cmd = find_cmd(argv[optind])) == NULL) {
+		cmd_error("unknown command '%s'", argv[optind]);
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (set_clock(&x) == -1)
+		return cmd_error("GREYLIST_NOW: not a time in epoch seconds");
+	if (load_conf(&x, file, dbdir) == -1)
+		return EXIT_ERROR;
+	openlog("greylist", LOG_PID, LOG_MAIL);
+	ret = cmd->fn(&x, argc - optind, argv + optind);
+	conf_free(&x.conf);
+	return ret;
+}
