@@ -110,7 +110,7 @@ static int
 store_flock(struct store *s, int how, struct err *e)
 {
 	struct timespec pause = { 0, 500000 };
-	int64_t deadline = store_ms() + s->timeout_ms;
+	int64_t deadline = store_ms() + s->timeout_ms * 3 / 4;
 
 	while (flock(s->lockfd, how | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
@@ -118,7 +118,7 @@ store_flock(struct store *s, int how, struct err *e)
 			    strerror(errno));
 		if (store_ms() >= deadline)
 			return err_set(e, "%s: database busy for %d ms",
-			    s->dir, s->timeout_ms);
+			    s->dir, s->timeout_ms * 3 / 4);
 		nanosleep(&pause, NULL);
 		if (pause.tv_nsec < 8000000)
 			pause.tv_nsec *= 2;
@@ -168,7 +168,7 @@ store_detach(struct store *s)
 }
 
 /* Opens the environment and the database; create also creates both and
- * runs recovery. -1 = error, 0 = open. */
+ * runs recovery. -2 = recovery needed (marked), -1 = error, 0 = open. */
 static int
 store_attach(struct store *s, int create, struct err *e)
 {
@@ -194,12 +194,22 @@ store_attach(struct store *s, int create, struct err *e)
 		env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 		flags |= DB_CREATE | DB_RECOVER;
 	}
-	if ((ret = env->open(env, s->dir, flags, 0660)) != 0)
+	if ((ret = env->open(env, s->dir, flags, 0660)) != 0) {
+		if (!create && ret != EACCES && ret != EPERM && ret != EROFS &&
+		    ret != ENOSPC) {
+			store_mark();
+			return STORE_RETRY;
+		}
 		return store_fail(s, ret, "cannot open environment", e);
+	}
 	if ((ret = db_create(&s->db, env, 0)) != 0)
 		return store_fail(s, ret, "cannot open database", e);
 	ret = s->db->open(s->db, NULL, STORE_FILE, NULL, DB_BTREE,
 	    DB_AUTO_COMMIT | (create ? DB_CREATE : 0), 0660);
+	if (ret == ENOENT && !create) {
+		store_mark();	/* created by a process that was killed */
+		return STORE_RETRY;
+	}
 	if (ret != 0) {
 		if (ret == EINVAL || ret == DB_OLD_VERSION)
 			return err_set(e, "%s/%s: not a greylist database",
@@ -270,6 +280,8 @@ store_recover(struct store *s, struct err *e)
 
 	if (!store_exists(s, "recover") && store_exists(s, "__db.001"))
 		return 0;	/* somebody else did it meanwhile */
+	/* Until the mark is gone nobody joins a half-made environment. */
+	store_mark();
 	store_inside = 1;
 	ret = store_attach(s, 1, e);
 	if (ret == 0)
@@ -314,10 +326,11 @@ store_join(struct store *s, struct err *e)
 		return ret == -1 ? -1 : 0;
 	}
 	store_inside = 1;
-	if (store_attach(s, 0, e) == -1 ||
-	    store_check_format(s, 0, e) == -1) {
+	if ((ret = store_attach(s, 0, e)) == 0)
+		ret = store_check_format(s, 0, e);
+	if (ret != 0) {
 		store_detach(s);
-		return -1;
+		return ret == STORE_RETRY ? 0 : -1;
 	}
 	return 1;
 }

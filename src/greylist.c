@@ -168,9 +168,8 @@ main(int argc, char *argv[])
 			puts(PACKAGE_STRING);
 			return 0;
 		default:
-			cmd_error("unknown option '%s'", argv[optind - 1]);
-			usage(stderr);
-			return EXIT_ERROR;
+			return cmd_error("unknown option '%s' (see greylist -h)",
+			    argv[optind - 1]);
 		}
 	}
 	if (optind >= argc) {

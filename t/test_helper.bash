@@ -1,0 +1,77 @@
+# Shared setup for the bats tests: a fresh config and database per test,
+# the binary under test, and the clock helpers (time moves only through
+# GREYLIST_NOW).
+
+bats_require_minimum_version 1.5.0
+export LC_ALL=C
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+: "${GREYLIST_BIN:=$BATS_TEST_DIRNAME/../src/greylist}"
+export GREYLIST_BIN
+
+# A fixed start clock (2023-11-14 22:13:20 UTC) and the default durations.
+T0=1700000000
+EMBARGO=300
+RETRY_WINDOW=$((28 * 3600))
+LIFETIME=$((36 * 86400))
+
+DEFER='451 4.7.1 Greylisted, please retry later retry='
+DEFER5="${DEFER}00:05:00"
+DEFER4="${DEFER}00:04:00"
+
+setup() {
+	unset GREYLIST_NOW
+	DB=$BATS_TEST_TMPDIR/db
+	CONF=$BATS_TEST_TMPDIR/greylist.conf
+	printf 'database %s\n' "$DB" >"$CONF"
+	export DB CONF
+}
+
+# conf LINE...: append lines to the test's config file.
+conf() {
+	printf '%s\n' "$@" >>"$CONF"
+}
+
+# gl ARGS...: the binary with the test's config, clock not set.
+gl() {
+	"$GREYLIST_BIN" -c "$CONF" "$@"
+}
+
+# at SECONDS ARGS...: the binary with the test's config at a given clock.
+at() {
+	GREYLIST_NOW=$1 "$GREYLIST_BIN" -c "$CONF" "${@:2}"
+}
+
+# check_at SECONDS IP SENDER RCPT [ARGS...]: one check decision at a clock.
+check_at() {
+	GREYLIST_NOW=$1 "$GREYLIST_BIN" -c "$CONF" check \
+		--ip="$2" --sender="$3" --rcpt="$4" "${@:5}"
+}
+
+# assert_reply TEXT: after run --separate-stderr, stdout is the one line
+# TEXT and stderr is empty.
+assert_reply() {
+	assert_output "$1"
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$stderr" ''
+}
+
+# assert_error: after run --separate-stderr on exit 2, stdout is empty and
+# stderr is one line starting "greylist: ".
+assert_error() {
+	assert_equal "$output" ''
+	assert_equal "${#stderr_lines[@]}" 1
+	assert_regex "$stderr" '^greylist: .'
+}
+
+# assert_config_error LINE: a config error naming the test's config file
+# and LINE, and no database created.
+assert_config_error() {
+	local want="greylist: $CONF: line $1: "
+	assert_error
+	assert_equal "${stderr:0:${#want}}" "$want"
+	assert [ "${#stderr}" -gt "${#want}" ]
+	assert [ ! -e "$DB" ]
+}
