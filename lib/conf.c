@@ -533,7 +533,7 @@ conf_set_reply(struct conf *c, const struct conf_kw *kw, char *val,
 			return conf_err(pos, e, "%s: must be printable ASCII",
 			    kw->name);
 	if (val[0] != '4' || val[1] < '0' || val[1] > '9' || val[2] < '0' ||
-	    val[2] > '9' || (val[3] != ' ' && val[3] != '-'))
+	    val[2] > '9' || val[3] != ' ')
 		return conf_err(pos, e, "%s: must start with a 4xx code",
 		    kw->name);
 	for (p = val; (p = strchr(p, '%')) != NULL; p += 2)
