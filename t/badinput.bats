@@ -202,6 +202,10 @@ teardown() {
 	rejects_rcpt ''
 }
 
+@test "a recipient of only spaces is rejected" {
+	rejects_rcpt '   '
+}
+
 @test "a recipient of only angle brackets is rejected" {
 	rejects_rcpt '<>'
 }

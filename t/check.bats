@@ -102,6 +102,8 @@ pass_first() {
 	assert_reply "$DEFER5"
 }
 
+# The passed triplet and its tuplet are both valid here; the passed triplet
+# is the more specific match (listed first in the spec) and names the reason.
 @test "the passed triplet passes again as passed before" {
 	pass_first
 	run -0 --separate-stderr check_at $((T0 + 3600)) "$IP" "$S" "$R"

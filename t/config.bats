@@ -34,6 +34,12 @@ bad_line() {
 	assert [ -f "$DB/greylist.db" ]
 }
 
+@test "a new database directory is group-writable and closed to others whatever the umask" {
+	umask 077
+	run -1 check_at "$T0" "$IP" "$S" "$R"
+	assert_regex "$(stat -c %a "$DB")" '^2?770$'
+}
+
 @test "the database keyword chooses the database directory" {
 	printf 'database %s\n' "$BATS_TEST_TMPDIR/other" >"$CONF"
 	run -1 check_at "$T0" "$IP" "$S" "$R"
