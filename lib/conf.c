@@ -296,20 +296,10 @@ conf_nodelay_item(struct conf *c, const char *s, const char **why)
 static int
 conf_exempt_item(struct conf *c, const char *s, const char **why)
 {
-	char		 out[ADDR_MAX + 1];
-	const char	*at, *twhy;
+	char		 out[ADDR_MAX + 2];
 
-	*why = "not an address or @domain";
-	if (s[0] == '@') {
-		if (conf_domain(s + 1, out + 1, sizeof(out) - 1) == -1)
-			return -1;
-		out[0] = '@';
-	} else {
-		if (tuple_addr(s, TUPLE_SENDER, 0, out, &twhy) == -1)
-			return -1;
-		if ((at = strrchr(out, '@')) == NULL || at[1] == '\0')
-			return -1;
-	}
+	if (tuple_exempt(s, out, why) == -1)
+		return -1;
 	*why = NULL;
 	return strlist_add(&c->exempt, out);
 }

@@ -1,5 +1,6 @@
 /* The greylisting decision: exemptions, then the stored triplet and the
  * auto-whitelisted tuplet, updated in one transaction. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -7,6 +8,7 @@
 
 #include "policy.h"
 #include "record.h"
+#include "user.h"
 
 static const char *reason_names[] = {
 	"new", "early", "restart", "delayed", "known", "awl", "no_delay",
@@ -120,13 +122,21 @@ policy_bump(struct store *s, const struct decision *d, struct err *e)
 	return policy_put(s, key, klen, &r, e);
 }
 
+/* The domain of t's tuplet: "<>" stands for the null sender, so that its
+ * whitelisting does not cover senders without a domain. */
+static const char *
+policy_domain(const struct tuple *t)
+{
+	return t->sender[0] == '\0' ? "<>" : t->sender_domain;
+}
+
 /* Marks the tuplet of t used at now, creating it if missing or expired. */
 static int
 policy_whitelist(struct store *s, const struct conf *c, const struct tuple *t,
     int64_t now, struct err *e)
 {
 	uint8_t key[KEY_MAX];
-	size_t klen = record_key_tuplet(t->net, t->sender_domain, key);
+	size_t klen = record_key_tuplet(t->net, policy_domain(t), key);
 	struct record w;
 	int ret;
 
@@ -181,6 +191,100 @@ policy_triplet(const struct conf *c, struct record *r, int64_t now,
 	r->last = now > r->last ? now : r->last;
 }
 
+struct nodelay_arg {
+	const struct tuple *t;
+	struct decision *d;
+	int	 found;
+};
+
+/* Looks for the client among the stored no_delay networks. */
+static int
+policy_nodelay_fn(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg)
+{
+	struct nodelay_arg *a = arg;
+	struct entry en;
+	struct cidr c;
+
+	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
+	    addr_parse_cidr(en.text, &c) == -1 ||
+	    !addr_in_cidr(&a->t->addr, &c))
+		return SCAN_NEXT;
+	a->found = policy_pass(a->d, R_NODELAY, en.text);
+	return SCAN_STOP;
+}
+
+/* 1 = key exists, 0 = not, -2/-1 = retry/error. */
+static int
+policy_has(struct store *s, int kind, const char *text, struct err *e)
+{
+	uint8_t key[KEY_MAX], val[REC_MAX];
+	size_t vlen = sizeof(val);
+
+	return store_get(s, key, record_key_exempt(kind, text, key), val,
+	    &vlen, 0, e);
+}
+
+/* The recipient's own settings: opted out, or the sender on the personal
+ * whitelist. -2 = retry, -1 = error, 0 = neither, 1 = pass (d filled). */
+static int
+policy_user(struct store *s, const struct conf *c, const struct tuple *t,
+    struct decision *d, struct err *e)
+{
+	uint8_t key[KEY_MAX], val[REC_MAX];
+	char login[LOGIN_MAX + 2], dom[ADDR_MAX + 2];
+	size_t vlen = sizeof(val);
+	struct record r;
+	int ret;
+
+	if (strchr(t->rcpt, '@') != NULL &&
+	    !conf_is_local_domain(c, tuple_domain(t->rcpt)))
+		return 0;
+	tuple_local(t->rcpt, login, sizeof(login));
+	if (!user_login_ok(login))
+		return 0;
+	ret = store_get(s, key, record_key_user(login, key), val, &vlen, 0, e);
+	if (ret < 0)
+		return ret;
+	if (ret == 1 && record_decode(val, vlen, &r) == 0 &&
+	    (r.flags & USER_OFF))
+		return policy_pass(d, R_OPTOUT, login);
+	if (ret == 0 || r.passes == 0 || t->sender[0] == '\0')
+		return 0;
+	snprintf(dom, sizeof(dom), "@%s", t->sender_domain);
+	vlen = sizeof(val);
+	if ((ret = store_get(s, key, record_key_userwl(login, t->sender, key),
+	    val, &vlen, 0, e)) == 0 && t->sender_domain[0] != '\0') {
+		vlen = sizeof(val);
+		ret = store_get(s, key, record_key_userwl(login, dom, key), val,
+		    &vlen, 0, e);
+	}
+	return ret <= 0 ? ret : policy_pass(d, R_USERWL, login);
+}
+
+/* Exemptions kept in the database (greylist exempt add).
+ * -2 = retry, -1 = error, 0 = none, 1 = exempt (d filled). */
+static int
+policy_stored(struct store *s, const struct conf *c, const struct tuple *t,
+    struct decision *d, struct err *e)
+{
+	struct nodelay_arg a = { t, d, 0 };
+	char dom[ADDR_MAX + 2];
+	uint8_t prefix = REC_NODELAY;
+	int ret;
+
+	if (t->sender[0] != '\0' &&
+	    (ret = policy_has(s, REC_EXEMPT, t->sender, e)) != 0)
+		return ret < 0 ? ret : policy_pass(d, R_EXEMPT, t->sender);
+	snprintf(dom, sizeof(dom), "@%s", t->sender_domain);
+	if (t->sender_domain[0] != '\0' &&
+	    (ret = policy_has(s, REC_EXEMPT, dom, e)) != 0)
+		return ret < 0 ? ret : policy_pass(d, R_EXEMPT, dom);
+	if ((ret = store_each(s, &prefix, 1, policy_nodelay_fn, &a, e)) != 0)
+		return ret;
+	return a.found ? 1 : policy_user(s, c, t, d, e);
+}
+
 /* One attempt at the whole decision, in the order: triplet passed before,
  * triplet due, tuplet whitelisted, defer. -2 = retry, -1 = error,
  * 0 = done. */
@@ -190,10 +294,12 @@ policy_txn(struct store *s, const struct conf *c, const struct tuple *t,
 {
 	uint8_t tkey[KEY_MAX], wkey[KEY_MAX];
 	size_t tlen = record_key_triplet(t, tkey);
-	size_t wlen = record_key_tuplet(t->net, t->sender_domain, wkey);
+	size_t wlen = record_key_tuplet(t->net, policy_domain(t), wkey);
 	struct record tr, wr;
 	int ret;
 
+	if ((ret = policy_stored(s, c, t, d, e)) != 0)
+		return ret < 0 ? ret : 0;
 	if ((ret = policy_get(s, tkey, tlen, &tr, e)) != 0)
 		return ret;
 	if (tr.kind != 0 && tr.passed != 0 &&
@@ -218,44 +324,130 @@ policy_txn(struct store *s, const struct conf *c, const struct tuple *t,
 	return d->pass ? policy_whitelist(s, c, t, now, e) : 0;
 }
 
+struct policy_args {
+	const struct conf *c;
+	const struct tuple *t;
+	int64_t	 now;
+	struct decision *d;
+};
+
+static int
+policy_check_fn(struct store *s, void *arg, struct err *e)
+{
+	struct policy_args *a = arg;
+	int ret;
+
+	if ((ret = policy_txn(s, a->c, a->t, a->now, a->d, e)) != 0)
+		return ret;
+	return policy_bump(s, a->d, e);
+}
+
 int
 policy_check(struct store *s, const struct conf *c, const struct tuple *t,
     int64_t now, struct decision *d, struct err *e)
 {
-	int ret, tries;
+	struct policy_args a = { c, t, now, d };
 
-	for (tries = 0; tries < 50; tries++) {
-		if ((ret = store_begin(s, e)) != 0)
-			return -1;
-		ret = policy_txn(s, c, t, now, d, e);
-		if (ret == 0)
-			ret = policy_bump(s, d, e);
-		if (ret == 0)
-			return store_commit(s, e) == 0 ? 0 : -1;
-		store_abort(s);
-		if (ret != STORE_RETRY)
-			return -1;
-	}
-	return err_set(e, "database too busy: gave up after %d conflicts",
-	    tries);
+	return store_run(s, policy_check_fn, &a, e);
+}
+
+static int
+policy_count_fn(struct store *s, void *arg, struct err *e)
+{
+	return policy_bump(s, arg, e);
 }
 
 int
 policy_count(struct store *s, const struct decision *d, struct err *e)
 {
-	int ret, tries;
+	return store_run(s, policy_count_fn, (void *)(uintptr_t)d, e);
+}
 
-	for (tries = 0; tries < 50; tries++) {
-		if ((ret = store_begin(s, e)) != 0)
-			return -1;
-		if ((ret = policy_bump(s, d, e)) == 0)
-			return store_commit(s, e) == 0 ? 0 : -1;
-		store_abort(s);
-		if (ret != STORE_RETRY)
-			return -1;
-	}
-	return err_set(e, "database too busy: gave up after %d conflicts",
-	    tries);
+static int
+policy_force_fn(struct store *s, void *arg, struct err *e)
+{
+	struct policy_args *a = arg;
+	uint8_t key[KEY_MAX];
+	size_t klen = record_key_triplet(a->t, key);
+	struct record r;
+	int ret;
+
+	if ((ret = policy_get(s, key, klen, &r, e)) != 0)
+		return ret;
+	if (r.kind == 0)
+		r.first = a->now;
+	if (r.passed == 0)
+		r.passed = a->now;
+	r.last = a->now > r.last ? a->now : r.last;
+	r.passes++;
+	if ((ret = policy_put(s, key, klen, &r, e)) != 0)
+		return ret;
+	return policy_whitelist(s, a->c, a->t, a->now, e);
+}
+
+int
+policy_force_pass(struct store *s, const struct conf *c,
+    const struct tuple *t, int64_t now, struct err *e)
+{
+	struct policy_args a = { c, t, now, NULL };
+
+	return store_run(s, policy_force_fn, &a, e);
+}
+
+struct revoke_args {
+	const char *domain;
+	uint8_t	 key[KEY_MAX];
+	size_t	 klen;
+	size_t	 n;
+};
+
+static int
+policy_revoke_fn(struct store *s, void *arg, struct err *e)
+{
+	struct revoke_args *a = arg;
+	int ret;
+
+	if ((ret = store_del(s, a->key, a->klen, e)) < 0)
+		return ret;
+	a->n = (size_t)ret;
+	return 0;
+}
+
+static int
+policy_revoke_scan(const void *key, size_t klen, const void *val,
+    size_t vlen, void *arg)
+{
+	struct revoke_args *a = arg;
+	struct entry en;
+	const char *dom;
+
+	if (entry_decode(key, klen, val, vlen, &en) == -1 || en.r.passed == 0)
+		return SCAN_NEXT;
+	dom = en.sender[0] == '\0' ? "<>" : tuple_domain(en.sender);
+	if (strcmp(dom, a->domain) != 0)
+		return SCAN_NEXT;
+	a->n++;
+	return SCAN_DELETE;
+}
+
+int
+policy_revoke(struct store *s, const struct tuple *t, size_t *n,
+    struct err *e)
+{
+	struct revoke_args a;
+
+	a.domain = policy_domain(t);
+	a.klen = record_key_tuplet(t->net, a.domain, a.key);
+	a.n = 0;
+	if (store_run(s, policy_revoke_fn, &a, e) == -1)
+		return -1;
+	a.key[0] = REC_TRIPLET;
+	a.klen = 1 + strlen(t->net) + 1;
+	memcpy(a.key + 1, t->net, a.klen - 1);
+	if (store_scan(s, a.key, a.klen, 500, policy_revoke_scan, &a, e) == -1)
+		return -1;
+	*n = a.n;
+	return 0;
 }
 
 /* Appends the expansion of template tpl for d to out. */
@@ -317,7 +509,7 @@ policy_format(const struct conf *c, const struct tuple *t,
 		break;
 	case R_AWL:
 		snprintf(out, outlen, "%s: auto-whitelisted (%s, %s)", h,
-		    t->net, t->sender_domain[0] ? t->sender_domain : "<>");
+		    t->net, policy_domain(t));
 		break;
 	case R_NODELAY:
 		snprintf(out, outlen, "%s: exempt (no_delay %s)", h, d->rule);
@@ -338,4 +530,32 @@ policy_format(const struct conf *c, const struct tuple *t,
 		policy_reply(c->reply, t, d, out, outlen);
 		break;
 	}
+}
+
+int64_t
+policy_expiry(const struct conf *c, const struct entry *en)
+{
+	if (en->kind == REC_TRIPLET && en->r.passed == 0)
+		return en->r.first + c->retry_window;
+	if (en->kind == REC_TRIPLET || en->kind == REC_TUPLET)
+		return en->r.last + c->whitelist_lifetime;
+	return 0;
+}
+
+const char *
+policy_state(const struct entry *en)
+{
+	switch (en->kind) {
+	case REC_TRIPLET:
+		return en->r.passed == 0 ? "pending" : "passed";
+	case REC_TUPLET:
+		return "whitelisted";
+	case REC_EXEMPT:
+		return "exempt";
+	case REC_NODELAY:
+		return "no_delay";
+	case REC_COUNTERS:
+		return "counters";
+	}
+	return "meta";
 }

@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "record.h"
 #include "store.h"
 #include "tuple.h"
 
@@ -49,10 +50,28 @@ int	policy_check(struct store *s, const struct conf *c,
 int	policy_count(struct store *s, const struct decision *d,
 	    struct err *e);
 
+/* Marks t passed at now, creating it if missing, and whitelists its
+ * tuplet, as a successful retry would. -1 = error, 0 = done. */
+int	policy_force_pass(struct store *s, const struct conf *c,
+	    const struct tuple *t, int64_t now, struct err *e);
+
+/* Revokes the tuplet of t (network, sender domain) and the passed
+ * triplets of that network and domain; *n = how many entries went.
+ * -1 = error, 0 = done. */
+int	policy_revoke(struct store *s, const struct tuple *t, size_t *n,
+	    struct err *e);
+
 /* The line check prints: the SMTP reply on defer, the header on pass.
  * Never contains CR or LF. */
 void	policy_format(const struct conf *c, const struct tuple *t,
 	    const struct decision *d, char *out, size_t outlen);
+
+/* When en expires under c (epoch seconds); 0 = never. */
+int64_t	policy_expiry(const struct conf *c, const struct entry *en);
+
+/* The state of en for listings: "pending", "passed", "whitelisted",
+ * "exempt", "no_delay", "counters", "meta". */
+const char *policy_state(const struct entry *en);
 
 /* Short name of a reason for logs and CSV: "new", "early", ... */
 const char *policy_reason_name(enum reason r);

@@ -57,6 +57,12 @@ record_len(int kind)
 		return 4 + CNT_N * 8;
 	case REC_META:
 		return 4 + 4;
+	case REC_EXEMPT:
+	case REC_NODELAY:
+	case REC_USERWL:
+		return 4 + 8;
+	case REC_USER:
+		return 4 + 8 + 4;
 	}
 	return 0;
 }
@@ -90,6 +96,15 @@ record_encode(const struct record *r, uint8_t *buf)
 		break;
 	case REC_META:
 		p = put32(p, r->format);
+		break;
+	case REC_EXEMPT:
+	case REC_NODELAY:
+	case REC_USERWL:
+		p = put64(p, (uint64_t)r->first);
+		break;
+	case REC_USER:
+		p = put64(p, (uint64_t)r->first);
+		p = put32(p, r->passes);
 		break;
 	}
 	return (size_t)(p - buf);
@@ -132,6 +147,17 @@ record_decode(const void *buf, size_t len, struct record *r)
 	case REC_META:
 		get32(p, &r->format);
 		break;
+	case REC_EXEMPT:
+	case REC_NODELAY:
+	case REC_USERWL:
+	case REC_USER:
+		p = get64(p, &v[0]);
+		r->first = (int64_t)v[0];
+		if (r->kind == REC_USER)
+			get32(p, &r->passes);
+		if (r->first < 0)
+			return -1;
+		break;
 	}
 	return 0;
 }
@@ -153,9 +179,9 @@ record_key_triplet(const struct tuple *t, uint8_t *key)
 	size_t n = 0;
 
 	key[n++] = REC_TRIPLET;
-	n += putstr(key + n, t->rcpt, 1);
 	n += putstr(key + n, t->net, 1);
-	n += putstr(key + n, t->sender, 0);
+	n += putstr(key + n, t->sender, 1);
+	n += putstr(key + n, t->rcpt, 0);
 	return n;
 }
 
@@ -183,4 +209,135 @@ record_key_meta(uint8_t *key)
 {
 	key[0] = REC_META;
 	return 1;
+}
+
+size_t
+record_key_exempt(int kind, const char *text, uint8_t *key)
+{
+	key[0] = (uint8_t)kind;
+	return 1 + putstr(key + 1, text, 0);
+}
+
+size_t
+entry_key(const struct entry *en, uint8_t *key)
+{
+	size_t n = 0;
+
+	switch (en->kind) {
+	case REC_TRIPLET:
+		key[n++] = REC_TRIPLET;
+		n += putstr(key + n, en->net, 1);
+		n += putstr(key + n, en->sender, 1);
+		n += putstr(key + n, en->rcpt, 0);
+		return n;
+	case REC_TUPLET:
+		return record_key_tuplet(en->net, en->domain, key);
+	case REC_EXEMPT:
+	case REC_NODELAY:
+		return record_key_exempt(en->kind, en->text, key);
+	case REC_COUNTERS:
+		return record_key_counters(en->shard, key);
+	case REC_USER:
+		return record_key_user(en->login, key);
+	case REC_USERWL:
+		return record_key_userwl(en->login, en->text, key);
+	}
+	return record_key_meta(key);
+}
+
+/* Copies the NUL-terminated field at *p (ending before end) into out of
+ * outlen bytes and moves *p past it. -1 = too long or missing, 0 = done. */
+static int
+getfield(const uint8_t **p, const uint8_t *end, char *out, size_t outlen)
+{
+	const uint8_t *q = *p;
+	size_t n;
+
+	while (q < end && *q != '\0')
+		q++;
+	n = (size_t)(q - *p);
+	if (n >= outlen)
+		return -1;
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	*p = q < end ? q + 1 : q;
+	return 0;
+}
+
+/* -1 = corrupt key or value, 0 = decoded. */
+int
+entry_decode(const void *key, size_t klen, const void *val, size_t vlen,
+    struct entry *en)
+{
+	const uint8_t *p = key, *end = p + klen;
+
+	memset(en, 0, sizeof(*en));
+	if (klen == 0 || record_decode(val, vlen, &en->r) == -1 ||
+	    en->r.kind != p[0])
+		return -1;
+	en->kind = *p++;
+	switch (en->kind) {
+	case REC_TRIPLET:
+		if (getfield(&p, end, en->net, sizeof(en->net)) == -1 ||
+		    getfield(&p, end, en->sender, sizeof(en->sender)) == -1 ||
+		    getfield(&p, end, en->rcpt, sizeof(en->rcpt)) == -1)
+			return -1;
+		break;
+	case REC_TUPLET:
+		if (getfield(&p, end, en->net, sizeof(en->net)) == -1 ||
+		    getfield(&p, end, en->domain, sizeof(en->domain)) == -1)
+			return -1;
+		break;
+	case REC_EXEMPT:
+	case REC_NODELAY:
+		if (getfield(&p, end, en->text, sizeof(en->text)) == -1)
+			return -1;
+		break;
+	case REC_USER:
+		if (getfield(&p, end, en->login, sizeof(en->login)) == -1)
+			return -1;
+		break;
+	case REC_USERWL:
+		if (getfield(&p, end, en->login, sizeof(en->login)) == -1 ||
+		    getfield(&p, end, en->text, sizeof(en->text)) == -1)
+			return -1;
+		break;
+	case REC_COUNTERS:
+		if (klen != 2)
+			return -1;
+		en->shard = p[0];
+		p++;
+		break;
+	}
+	return p == end ? 0 : -1;
+}
+
+static const char *counter_names[CNT_N] = {
+	"deferred", "passed_delay", "passed_awl", "passed_known", "exempt",
+	"opted_out", "personal_whitelist", "spare"
+};
+
+const char *
+record_counter_name(int i)
+{
+	return i >= 0 && i < CNT_N ? counter_names[i] : NULL;
+}
+
+size_t
+record_key_user(const char *login, uint8_t *key)
+{
+	key[0] = REC_USER;
+	return 1 + putstr(key + 1, login, 0);
+}
+
+size_t
+record_key_userwl(const char *login, const char *text, uint8_t *key)
+{
+	size_t n = 1;
+
+	key[0] = REC_USERWL;
+	n += putstr(key + n, login, 1);
+	if (text != NULL)
+		n += putstr(key + n, text, 0);
+	return n;
 }

@@ -12,10 +12,17 @@
 #define REC_FORMAT	1	/* database format version written to the meta key */
 
 /* Kinds, also the first byte of every key. */
-#define REC_TRIPLET	'T'	/* key: rcpt NUL net NUL sender */
+#define REC_TRIPLET	'T'	/* key: net NUL sender NUL rcpt */
 #define REC_TUPLET	'W'	/* key: net NUL sender-domain */
 #define REC_COUNTERS	'C'	/* key: 'C' shard; decision counters */
 #define REC_META	'V'	/* key: "V"; database format version */
+#define REC_EXEMPT	'E'	/* key: 'E' sender entry ("user@dom", "@dom") */
+#define REC_NODELAY	'N'	/* key: 'N' client network ("192.0.2.0/24") */
+#define REC_USER	'U'	/* key: 'U' login; per-user settings */
+#define REC_USERWL	'L'	/* key: 'L' login NUL entry; personal whitelist */
+
+#define USER_OFF	0x0001	/* REC_USER flag: greylisting off */
+#define LOGIN_MAX	64	/* bytes; longest login name kept */
 
 #define REC_NSHARDS	16	/* counter records, spread to cut contention */
 
@@ -34,13 +41,26 @@ enum counter {
 struct record {
 	int	 kind;
 	uint16_t flags;
-	int64_t	 first;		/* T, W: first seen */
+	int64_t	 first;		/* T, W: first seen; E, N, L: added; U: changed */
 	int64_t	 last;		/* T, W: last seen or used */
 	int64_t	 passed;	/* T: when it passed, 0 = pending */
 	uint32_t blocked;	/* T: deferrals */
-	uint32_t passes;	/* T, W: passes */
+	uint32_t passes;	/* T, W: passes; U: whitelist entries */
 	uint64_t count[CNT_N];	/* C */
 	uint32_t format;	/* V */
+};
+
+/* A whole stored entry: its key split into fields, and its value. */
+struct entry {
+	int	 kind;
+	char	 net[ADDR_NET_MAX];	/* T, W */
+	char	 sender[ADDR_MAX + 1];	/* T */
+	char	 rcpt[ADDR_MAX + 1];	/* T */
+	char	 domain[ADDR_MAX + 1];	/* W: sender domain, "<>" = null sender */
+	char	 text[ADDR_MAX + 2];	/* E, N, L: the exemption */
+	char	 login[LOGIN_MAX + 1];	/* U, L */
+	unsigned shard;			/* C */
+	struct record r;
 };
 
 #define REC_MAX		(4 + 8 * CNT_N)		/* largest encoded value */
@@ -57,5 +77,22 @@ size_t	record_key_triplet(const struct tuple *t, uint8_t *key);
 size_t	record_key_tuplet(const char *net, const char *domain, uint8_t *key);
 size_t	record_key_counters(unsigned shard, uint8_t *key);
 size_t	record_key_meta(uint8_t *key);
+/* kind is REC_EXEMPT or REC_NODELAY. */
+size_t	record_key_exempt(int kind, const char *text, uint8_t *key);
+
+size_t	record_key_user(const char *login, uint8_t *key);
+/* The whitelist entry text of login; text NULL = the prefix of them all. */
+size_t	record_key_userwl(const char *login, const char *text, uint8_t *key);
+
+/* The key of an entry from its fields (kind and the fields it uses). */
+size_t	entry_key(const struct entry *en, uint8_t *key);
+
+/* Splits a stored key and decodes its value into en.
+ * -1 = corrupt key or value, 0 = decoded. */
+int	entry_decode(const void *key, size_t klen, const void *val,
+	    size_t vlen, struct entry *en);
+
+/* Name of counter i ("deferred", "passed_delay", ...); NULL past the end. */
+const char *record_counter_name(int i);
 
 #endif

@@ -53,6 +53,8 @@
 #define LOG_MAX		(1024 * 1024)		/* bytes per log file */
 #define CKP_KBYTES	1024			/* checkpoint after this much log */
 #define OPEN_TRIES	3			/* recoveries before giving up */
+#define RUN_TRIES	50			/* conflicts before a transaction gives up */
+#define SCAN_PAUSE_NS	1000000			/* after a batch that deleted: lets checks in */
 
 struct store {
 	DB_ENV	*env;
@@ -302,10 +304,11 @@ store_mkdir(struct store *s, struct err *e)
 			return err_set(e, "%s: not a directory", s->dir);
 		return 0;
 	}
-	if (errno != ENOENT || mkdir(s->dir, 0770) == -1)
+	if (errno != ENOENT ||
+	    (mkdir(s->dir, 0770) == -1 && errno != EEXIST))
 		return err_set(e, "cannot create %s: %s", s->dir,
 		    strerror(errno));
-	return 0;
+	return 0;	/* EEXIST: a concurrent process made it */
 }
 
 /* One try at joining the environment: 1 = open, 0 = recovery needed
@@ -418,6 +421,25 @@ store_abort(struct store *s)
 	if (s->txn != NULL)
 		s->txn->abort(s->txn);
 	s->txn = NULL;
+}
+
+int
+store_run(struct store *s, int (*fn)(struct store *, void *, struct err *),
+    void *arg, struct err *e)
+{
+	int ret, tries;
+
+	for (tries = 0; tries < RUN_TRIES; tries++) {
+		if (store_begin(s, e) != 0)
+			return -1;
+		if ((ret = fn(s, arg, e)) == 0)
+			return store_commit(s, e) == 0 ? 0 : -1;
+		store_abort(s);
+		if (ret != STORE_RETRY)
+			return -1;
+	}
+	return err_set(e, "%s: too busy: gave up after %d conflicts", s->dir,
+	    tries);
 }
 
 static void
@@ -615,6 +637,7 @@ int
 store_scan(struct store *s, const void *prefix, size_t plen, size_t batch,
     store_scan_fn fn, void *arg, struct err *e)
 {
+	struct timespec pause = { 0, SCAN_PAUSE_NS };
 	struct batch b = { NULL, 0, 0, 0 };
 	uint8_t *last = NULL;
 	char *del = NULL;
@@ -646,6 +669,8 @@ store_scan(struct store *s, const void *prefix, size_t plen, size_t batch,
 		tries = 0;
 		while (scan_retry(ret = scan_delete(s, &b, del, e), &tries))
 			;
+		if (ret == 0 && memchr(del, 1, b.n) != NULL)
+			nanosleep(&pause, NULL);
 	} while (ret == 0 && act != SCAN_STOP && b.n == batch);
 	if (ret == STORE_RETRY)
 		ret = err_set(e, "%s: scan: too many conflicts", s->dir);
@@ -656,4 +681,28 @@ store_scan(struct store *s, const void *prefix, size_t plen, size_t batch,
 nomem:
 	free(del);
 	return err_set(e, "%s", strerror(ENOMEM));
+}
+
+int
+store_each(struct store *s, const void *prefix, size_t plen,
+    store_scan_fn fn, void *arg, struct err *e)
+{
+	DBC *c;
+	DBT k, v;
+	int ret, op = DB_SET_RANGE;
+
+	if ((ret = s->db->cursor(s->db, s->txn, &c, 0)) != 0)
+		return store_fail(s, ret, "read", e);
+	store_dbt(&k, prefix, plen);
+	memset(&v, 0, sizeof(v));
+	while ((ret = c->get(c, &k, &v, op)) == 0) {
+		op = DB_NEXT;
+		if (k.size < plen || memcmp(k.data, prefix, plen) != 0 ||
+		    fn(k.data, k.size, v.data, v.size, arg) == SCAN_STOP)
+			break;
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_fail(s, ret, "read", e);
+	return 0;
 }

@@ -31,6 +31,12 @@ int	store_begin(struct store *s, struct err *e);
 int	store_commit(struct store *s, struct err *e);
 void	store_abort(struct store *s);
 
+/* Runs fn in a transaction of its own, again after each conflict (fn
+ * returning STORE_RETRY), committing when it returns 0.
+ * -1 = error, 0 = committed. */
+int	store_run(struct store *s, int (*fn)(struct store *, void *,
+	    struct err *), void *arg, struct err *e);
+
 /* -2 = retry, -1 = error, 0 = not found, 1 = found (value copied into val,
  * at most *vlen bytes; *vlen set to the stored length). forupdate takes the
  * write lock at once. */
@@ -45,9 +51,17 @@ int	store_del(struct store *s, const void *key, size_t klen,
 
 /* Calls fn for every key starting with prefix, in key order, in short
  * transactions of at most batch entries each (never inside one begun by
- * the caller). -1 = error, 0 = done. */
+ * the caller). An entry fn asks to delete is deleted only if nobody
+ * changed it meanwhile; after a batch that deleted, the scan pauses for a
+ * millisecond so that waiting checks get in. -1 = error, 0 = done. */
 int	store_scan(struct store *s, const void *prefix, size_t plen,
 	    size_t batch, store_scan_fn fn, void *arg, struct err *e);
+
+/* Calls fn for every key starting with prefix inside the transaction
+ * begun by the caller, for small sets only; fn returns SCAN_NEXT or
+ * SCAN_STOP. -2 = retry, -1 = error, 0 = done. */
+int	store_each(struct store *s, const void *prefix, size_t plen,
+	    store_scan_fn fn, void *arg, struct err *e);
 
 /* Async-signal-safe: called from a watchdog when the process is about to
  * give up; marks the store for recovery if the process was inside it. */

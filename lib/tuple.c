@@ -343,3 +343,28 @@ tuple_make(struct tuple *t, const char *ip, const char *sender,
 	    tuple_domain(t->sender) : t->sender + strlen(t->sender);
 	return 0;
 }
+
+int
+tuple_exempt(const char *in, char *out, const char **why)
+{
+	const char *at, *twhy;
+	size_t i;
+
+	*why = "not an address or @domain";
+	if (in[0] == '@') {
+		if (in[1] == '\0' || strlen(in) > ADDR_MAX)
+			return -1;
+		for (i = 0; in[i] != '\0'; i++) {
+			if (in[i] < 33 || in[i] > 126 || (i > 0 && in[i] == '@'))
+				return -1;
+			out[i] = in[i] >= 'A' && in[i] <= 'Z' ?
+			    in[i] - 'A' + 'a' : in[i];
+		}
+		out[i] = '\0';
+		return 0;
+	}
+	if (tuple_addr(in, TUPLE_SENDER, 0, out, &twhy) == -1 ||
+	    (at = strrchr(out, '@')) == NULL || at[1] == '\0')
+		return -1;
+	return 0;
+}

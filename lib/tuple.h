@@ -43,6 +43,11 @@ const char *tuple_domain(const char *addr);
 /* The local part of addr copied into out (outlen bytes, truncated). */
 void	tuple_local(const char *addr, char *out, size_t outlen);
 
+/* Normalises an exemption into out (ADDR_MAX + 2 bytes): "user@domain"
+ * as a sender without VERP collapse, or "@domain" lower-cased (printable
+ * ASCII). -1 = invalid (why set), 0 = done. */
+int	tuple_exempt(const char *in, char *out, const char **why);
+
 /* Fills t from raw MTA values. -1 = invalid (why names the field),
  * 0 = done. */
 int	tuple_make(struct tuple *t, const char *ip, const char *sender,

@@ -19,10 +19,24 @@ struct ctx {
 struct cmd {
 	const char *name;
 	int	  (*fn)(struct ctx *, int, char **);
+	int	    priv;	/* PRIV_ANY, PRIV_MTA, PRIV_ADMIN (priv.h) */
 	const char *usage;
 };
 
-int	cmd_check(struct ctx *, int, char **);
+int	cmd_check(struct ctx *, int, char **);	/* cmd_check.c */
+int	cmd_list(struct ctx *, int, char **);	/* cmd_list.c */
+int	cmd_purge(struct ctx *, int, char **);	/* cmd_purge.c */
+int	cmd_stats(struct ctx *, int, char **);	/* cmd_list.c */
+int	cmd_pass(struct ctx *, int, char **);	/* cmd_edit.c */
+int	cmd_delete(struct ctx *, int, char **);	/* cmd_edit.c */
+int	cmd_exempt(struct ctx *, int, char **);	/* cmd_exempt.c */
+int	cmd_spam(struct ctx *, int, char **);	/* cmd_edit.c */
+int	cmd_export(struct ctx *, int, char **);	/* cmd_export.c */
+int	cmd_import(struct ctx *, int, char **);	/* cmd_export.c */
+int	cmd_batch(struct ctx *, int, char **);	/* cmd_batch.c */
+
+/* Opens the configured store, printing the error. NULL = failed. */
+struct store *cmd_open(struct ctx *);
 
 /* Prints "greylist: MESSAGE" on stderr; returns EXIT_ERROR. */
 int	cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,17 +14,33 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef HAVE_GETAUXVAL
-#include <sys/auxv.h>
-#endif
 
 #include "cmd.h"
 #include "err.h"
+#include "priv.h"
+#include "store.h"
 
 static const struct cmd cmds[] = {
-	{ "check", cmd_check,
+	{ "check", cmd_check, PRIV_MTA,
 	    "check --ip=IP --sender=ADDR --rcpt=ADDR [--helo=NAME] "
 	    "[--spf=RESULT]" },
+	{ "list", cmd_list, PRIV_ADMIN,
+	    "list [--csv] [--state=STATE] [--ip=IP] [--sender=ADDR] "
+	    "[--rcpt=ADDR] [--domain=DOMAIN]" },
+	{ "purge", cmd_purge, PRIV_ADMIN, "purge [--dry-run]" },
+	{ "stats", cmd_stats, PRIV_ADMIN, "stats [--csv]" },
+	{ "pass", cmd_pass, PRIV_ADMIN,
+	    "pass --ip=IP --sender=ADDR --rcpt=ADDR" },
+	{ "delete", cmd_delete, PRIV_ADMIN,
+	    "delete [--state=STATE] [--ip=IP] [--sender=ADDR] [--rcpt=ADDR] "
+	    "[--domain=DOMAIN]" },
+	{ "exempt", cmd_exempt, PRIV_ADMIN,
+	    "exempt add|del ADDR|@DOMAIN|IP|CIDR ... | exempt list" },
+	{ "spam", cmd_spam, PRIV_MTA, "spam --ip=IP --sender=ADDR" },
+	{ "export", cmd_export, PRIV_ADMIN, "export" },
+	{ "import", cmd_import, PRIV_ADMIN,
+	    "import [--replace] [FILE] | import --postgrey FILE" },
+	{ "batch", cmd_batch, PRIV_MTA, "batch" },
 };
 
 static void
@@ -66,17 +82,6 @@ cmd_log(struct ctx *x, int prio, const char *fmt, ...)
 		fprintf(stderr, "greylist: %s\n", buf);
 }
 
-/* 1 = running with privileges the caller does not have (setgid). */
-static int
-secure_mode(void)
-{
-#ifdef HAVE_GETAUXVAL
-	return getauxval(AT_SECURE) != 0;
-#else
-	return getuid() != geteuid() || getgid() != getegid();
-#endif
-}
-
 /* The clock: GREYLIST_NOW when allowed. -1 = bad value, 0 = set. */
 static int
 set_clock(struct ctx *x)
@@ -86,7 +91,7 @@ set_clock(struct ctx *x)
 	long long v;
 
 	x->now = (int64_t)time(NULL);
-	if (s == NULL || secure_mode())
+	if (s == NULL || priv_secure())
 		return 0;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -94,6 +99,19 @@ set_clock(struct ctx *x)
 		return -1;
 	x->now = v;
 	return 0;
+}
+
+struct store *
+cmd_open(struct ctx *x)
+{
+	struct store *s;
+	struct err e;
+
+	if (store_open(&s, x->conf.database, x->conf.timeout_ms, &e) == -1) {
+		cmd_error("%s", e.msg);
+		return NULL;
+	}
+	return s;
 }
 
 static const struct cmd *
@@ -115,7 +133,7 @@ load_conf(struct ctx *x, const char *file, const char *dbdir)
 	struct err e;
 
 	conf_init(&x->conf, GREYLIST_DBDIR);
-	if (secure_mode() && getuid() != 0 && (file != NULL || dbdir != NULL)) {
+	if (priv_secure() && getuid() != 0 && (file != NULL || dbdir != NULL)) {
 		cmd_error("-c and -d are for root only in a setgid install");
 		return -1;
 	}
@@ -185,6 +203,12 @@ main(int argc, char *argv[])
 		return cmd_error("GREYLIST_NOW: not a time in epoch seconds");
 	if (load_conf(&x, file, dbdir) == -1)
 		return EXIT_ERROR;
+	if (!priv_allowed(&x.conf, cmd->priv)) {
+		conf_free(&x.conf);
+		return cmd_error("%s: permission denied (needs root or %s)",
+		    cmd->name, cmd->priv == PRIV_ADMIN ?
+		    "the admin_group" : "a user named in mta_users");
+	}
 	openlog("greylist", LOG_PID, LOG_MAIL);
 	ret = cmd->fn(&x, argc - optind, argv + optind);
 	conf_free(&x.conf);

@@ -1,0 +1,280 @@
+/* greylist batch: decides a stream of CSV rows (ip,sender,recipient
+ * [,helo[,time]]) exactly as check would, through one open store, and
+ * writes every row back with its decision. For replaying mail logs and
+ * for testing a configuration against real traffic. */
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "csvio.h"
+#include "policy.h"
+#include "store.h"
+
+#define BATCH_PROGRESS	10000	/* rows between progress lines on a tty */
+#define BATCH_RECHECK	1000	/* rows between looks for a recovery mark */
+#define BATCH_OUTBUF	(64 * 1024)	/* stdout buffer, bytes */
+
+struct batch {
+	struct ctx	*x;
+	struct store	*s;
+	char		 mark[PATH_MAX];	/* DIR/recover */
+	unsigned long	 rows, npass, ndefer, nerror;
+	unsigned long	 base;		/* lines read by earlier csvio_reads */
+	int		 tty;		/* stderr is a terminal */
+	int		 fatal;		/* the read stopped on a database or
+					   write error, not on bad CSV */
+};
+
+/* The watchdog's view: set while inside the store, and a count of rows
+ * finished. A row that makes no progress for a whole tick is stuck. */
+static volatile sig_atomic_t batch_busy;
+static volatile sig_atomic_t batch_done;
+
+static void
+batch_watchdog(int sig)
+{
+	static const char msg[] = "greylist: batch: database did not answer "
+	    "in time\n";
+	static sig_atomic_t seen = -1;
+
+	(void)sig;
+	if (batch_busy && batch_done == seen) {
+		store_watchdog();
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		_exit(EXIT_ERROR);
+	}
+	seen = batch_done;
+}
+
+/* Ticks every timeout: a row inside the store for between one and two
+ * timeouts ends the process, like check's watchdog (a mutex left held by
+ * a killed process never returns). */
+static void
+batch_arm(int ms)
+{
+	struct itimerval it;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = batch_watchdog;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	it.it_interval = it.it_value;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Parses epoch seconds: digits only. -1 = malformed, 0 = done. */
+static int
+batch_time(const char *s, int64_t *t)
+{
+	char *end;
+	long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || errno != 0)
+		return -1;
+	*t = v;
+	return 0;
+}
+
+/* Writes one output row: the four input fields, the time, the decision,
+ * the reason and the retry. -1 = write error (in e), 0 = done. */
+static int
+batch_put(struct batch *b, const char *const in[4], const char *when,
+    const char *decision, const char *reason, int64_t retry, struct err *e)
+{
+	char rbuf[24];
+	const char *f[8];
+
+	snprintf(rbuf, sizeof(rbuf), "%lld", (long long)retry);
+	f[0] = in[0];
+	f[1] = in[1];
+	f[2] = in[2];
+	f[3] = in[3];
+	f[4] = when;
+	f[5] = decision;
+	f[6] = reason;
+	f[7] = rbuf;
+	if (csvio_row(stdout, f, 8) == -1) {
+		b->fatal = 1;
+		return err_set(e, "batch: cannot write the output: %s",
+		    strerror(errno));
+	}
+	if (++b->rows % BATCH_PROGRESS == 0 && b->tty)
+		fprintf(stderr, "\r%lu rows", b->rows);
+	return 0;
+}
+
+/* Closes and reopens the store when a process asked for recovery, so
+ * that the shared lock this long run holds does not keep it waiting.
+ * -1 = error (printed), 0 = done. */
+static int
+batch_recheck(struct batch *b)
+{
+	struct stat st;
+
+	if (b->rows % BATCH_RECHECK != 0 || stat(b->mark, &st) == -1)
+		return 0;
+	store_close(b->s);
+	batch_busy = 1;
+	b->s = cmd_open(b->x);
+	batch_busy = 0;
+	return b->s == NULL ? -1 : 0;
+}
+
+/* The decision on a valid triplet at when, as check makes it.
+ * -1 = database error (in e), 0 = done. */
+static int
+batch_decide(struct batch *b, const struct tuple *t, int64_t when,
+    struct decision *d, struct err *e)
+{
+	const struct conf *c = &b->x->conf;
+	int ret;
+
+	batch_busy = 1;
+	if (policy_exempt(c, t, NULL, d))
+		ret = policy_count(b->s, d, e);
+	else
+		ret = policy_check(b->s, c, t, when, d, e);
+	batch_done = (batch_done + 1) & 0x7fffffff;
+	batch_busy = 0;
+	if (ret == -1)
+		b->fatal = 1;
+	return ret;
+}
+
+/* csvio_read's callback: one input row. */
+static int
+batch_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
+{
+	struct batch *b = arg;
+	const char *in[5] = { "", "", "", "", "" };
+	const char *why = NULL;
+	char tbuf[24];
+	struct decision d;
+	struct tuple t;
+	int64_t when = b->x->now;
+	size_t i;
+
+	(void)line;
+	for (i = 0; i < n && i < 5; i++)
+		in[i] = f[i];
+	if (n < 3 || n > 5)
+		why = "want 3 to 5 fields: ip,sender,recipient[,helo[,time]]";
+	else if (in[4][0] != '\0' && batch_time(in[4], &when) == -1)
+		why = "malformed time";
+	else
+		tuple_make(&t, in[0], in[1], in[2], b->x->conf.ipv4_prefix,
+		    b->x->conf.ipv6_prefix, b->x->conf.normalize_verp, &why);
+	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)when);
+	if (why != NULL) {
+		b->nerror++;
+		return batch_put(b, in, in[4][0] != '\0' ? in[4] : tbuf,
+		    "error", why, 0, e);
+	}
+	if (batch_decide(b, &t, when, &d, e) == -1)
+		return -1;
+	if (d.pass)
+		b->npass++;
+	else
+		b->ndefer++;
+	if (batch_put(b, in, tbuf, d.pass ? "pass" : "defer",
+	    policy_reason_name(d.reason), d.pass ? 0 : d.retry, e) == -1)
+		return -1;
+	if (batch_recheck(b) == -1) {
+		b->fatal = 2;	/* already printed */
+		return -1;
+	}
+	return 0;
+}
+
+/* After csvio_read stopped on malformed CSV ("line N: WHY" in e): writes
+ * an error row naming the line, counted from the start of the input, so
+ * that reading can go on with the next line. -1 = not a CSV error, or a
+ * write error (in e), 0 = done. */
+static int
+batch_badcsv(struct batch *b, struct err *e)
+{
+	static const char *const none[4] = { "", "", "", "" };
+	char reason[ERR_MAX + 32], tbuf[24];
+	unsigned long rel = 0;
+	int off = 0;
+
+	if (sscanf(e->msg, "line %lu: %n", &rel, &off) != 1 || off == 0)
+		return -1;
+	snprintf(reason, sizeof(reason), "line %lu: %s", b->base + rel,
+	    e->msg + off);
+	b->base += rel;
+	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)b->x->now);
+	b->nerror++;
+	return batch_put(b, none, tbuf, "error", reason, 0, e);
+}
+
+/* Reads stdin to its end. -1 = error (printed), 0 = done. */
+static int
+batch_run(struct batch *b)
+{
+	struct err e;
+
+	while (csvio_read(stdin, batch_row, b, &e) == -1) {
+		if (b->fatal == 2)
+			return -1;
+		if (b->fatal || ferror(stdin) || batch_badcsv(b, &e) == -1) {
+			fflush(stdout);
+			cmd_error("%s", ferror(stdin) && !b->fatal ?
+			    "batch: read error on the input" : e.msg);
+			return -1;
+		}
+		if (feof(stdin))
+			break;
+	}
+	return 0;
+}
+
+int
+cmd_batch(struct ctx *x, int argc, char **argv)
+{
+	struct batch b;
+	int ret;
+
+	if (argc > 1)
+		return cmd_error("batch: unexpected argument '%s'", argv[1]);
+	memset(&b, 0, sizeof(b));
+	b.x = x;
+	b.tty = isatty(STDERR_FILENO);
+	if ((size_t)snprintf(b.mark, sizeof(b.mark), "%s/recover",
+	    x->conf.database) >= sizeof(b.mark))
+		return cmd_error("database path too long");
+	setvbuf(stdout, NULL, _IOFBF, BATCH_OUTBUF);
+	batch_arm(x->conf.timeout_ms);
+	batch_busy = 1;
+	b.s = cmd_open(x);
+	batch_busy = 0;
+	if (b.s == NULL)
+		return EXIT_ERROR;
+	ret = batch_run(&b);
+	store_close(b.s);
+	if (ret == 0 && fflush(stdout) == EOF)
+		ret = cmd_error("batch: cannot write the output: %s",
+		    strerror(errno));
+	if (b.tty)
+		fprintf(stderr, "\r%lu rows\n", b.rows);
+	cmd_log(x, LOG_INFO, "batch: %lu rows: %lu pass, %lu defer, "
+	    "%lu error", b.rows, b.npass, b.ndefer, b.nerror);
+	return ret == 0 ? EXIT_PASS : EXIT_ERROR;
+}

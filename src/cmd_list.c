@@ -1,0 +1,333 @@
+/* greylist list and greylist stats: what the database holds, for people
+ * (an aligned table) or for programs (CSV). */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "csvio.h"
+#include "filter.h"
+#include "policy.h"
+#include "store.h"
+
+#define LIST_NF		10
+#define LIST_FMAX	(ADDR_MAX + 4)
+
+static const char *list_names[LIST_NF] = {
+	"state", "network", "sender", "recipient", "first_seen", "last_seen",
+	"passed_at", "blocked", "passes", "expires"
+};
+
+/* Rows kept for the table, which needs every width before it prints. */
+struct list_rows {
+	char	**cell;		/* n * LIST_NF strings */
+	size_t	  n, cap;
+	int	  width[LIST_NF];
+};
+
+struct list_state {
+	struct ctx *x;
+	struct filter f;
+	struct list_rows rows;
+	size_t	 matched;
+	int	 failed;
+};
+
+static void
+list_time(int64_t t, char *buf)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (t != 0 && localtime_r(&tt, &tm) != NULL)
+		strftime(buf, LIST_FMAX, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+static void
+list_num(int show, uint64_t v, char *buf)
+{
+	if (show)
+		snprintf(buf, LIST_FMAX, "%" PRIu64, v);
+	else
+		buf[0] = '\0';
+}
+
+/* The listing fields of en, per greylist(1). */
+static void
+list_fields(const struct ctx *x, const struct entry *en,
+    char f[LIST_NF][LIST_FMAX])
+{
+	int tri = en->kind == REC_TRIPLET, tup = en->kind == REC_TUPLET;
+
+	memset(f, 0, LIST_NF * LIST_FMAX);
+	snprintf(f[0], LIST_FMAX, "%s", policy_state(en));
+	if (tri || tup)
+		snprintf(f[1], LIST_FMAX, "%s", en->net);
+	else if (en->kind == REC_NODELAY)
+		snprintf(f[1], LIST_FMAX, "%s", en->text);
+	if (tri)
+		snprintf(f[2], LIST_FMAX, "%s", en->sender[0] ? en->sender :
+		    "<>");
+	else if (tup)
+		snprintf(f[2], LIST_FMAX, "%s%s", strcmp(en->domain, "<>") ?
+		    "@" : "", en->domain);
+	else if (en->kind == REC_EXEMPT)
+		snprintf(f[2], LIST_FMAX, "%s", en->text);
+	if (tri || tup)
+		snprintf(f[3], LIST_FMAX, "%s", tri ? en->rcpt : "*");
+	list_time(en->r.first, f[4]);
+	if (tri || tup)
+		list_time(en->r.last, f[5]);
+	if (tri)
+		list_time(en->r.passed, f[6]);
+	list_num(tri, en->r.blocked, f[7]);
+	list_num(tri || tup, en->r.passes, f[8]);
+	list_time(policy_expiry(&x->conf, en), f[9]);
+}
+
+static int
+list_keep(struct list_rows *r, char f[LIST_NF][LIST_FMAX])
+{
+	char **v;
+	size_t i, cap;
+	int w;
+
+	if (r->n == r->cap) {
+		cap = r->cap ? r->cap * 2 : 256;
+		if ((v = realloc(r->cell, cap * LIST_NF * sizeof(*v))) == NULL)
+			return -1;
+		r->cell = v;
+		r->cap = cap;
+	}
+	for (i = 0; i < LIST_NF; i++) {
+		if ((r->cell[r->n * LIST_NF + i] = strdup(f[i])) == NULL)
+			return -1;
+		if ((w = (int)strlen(f[i])) > r->width[i])
+			r->width[i] = w;
+	}
+	r->n++;
+	return 0;
+}
+
+static int
+list_fn(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct list_state *st = arg;
+	char f[LIST_NF][LIST_FMAX];
+	const char *p[LIST_NF];
+	struct entry en;
+	int i;
+
+	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
+	    !filter_match(&st->f, &en))
+		return SCAN_NEXT;
+	if (st->matched++ == 0 && st->f.csv)
+		csvio_row(stdout, list_names, LIST_NF);
+	list_fields(st->x, &en, f);
+	for (i = 0; i < LIST_NF; i++)
+		p[i] = f[i];
+	if (st->f.csv ? csvio_row(stdout, p, LIST_NF) == -1 :
+	    list_keep(&st->rows, f) == -1) {
+		st->failed = 1;
+		return SCAN_STOP;
+	}
+	return SCAN_NEXT;
+}
+
+/* Prints one table line of cells padded to the column widths, without
+ * trailing blanks. */
+static void
+list_line(const struct list_rows *r, char **cell)
+{
+	char line[LIST_NF * (LIST_FMAX + 2)];
+	size_t j, n = 0;
+
+	for (j = 0; j < LIST_NF; j++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%-*s",
+		    r->width[j] + 2, cell[j]);
+	while (n > 0 && line[n - 1] == ' ')
+		n--;
+	printf("%.*s\n", (int)n, line);
+}
+
+static void
+list_table(struct list_rows *r)
+{
+	char name[LIST_NF][16], *head[LIST_NF];
+	size_t i, j, k;
+
+	for (j = 0; j < LIST_NF; j++) {
+		for (k = 0; list_names[j][k] != '\0'; k++)
+			name[j][k] = (char)toupper((unsigned char)list_names[j][k]);
+		name[j][k] = '\0';
+		head[j] = name[j];
+		if ((int)k > r->width[j])
+			r->width[j] = (int)k;
+	}
+	list_line(r, head);
+	for (i = 0; i < r->n; i++) {
+		list_line(r, r->cell + i * LIST_NF);
+		for (j = 0; j < LIST_NF; j++)
+			free(r->cell[i * LIST_NF + j]);
+	}
+	free(r->cell);
+}
+
+/* Scans the kinds in listing order with fn. -1 = error (printed). */
+static int
+list_scan(struct ctx *x, store_scan_fn fn, void *arg)
+{
+	static const uint8_t kinds[] = {
+		REC_TRIPLET, REC_TUPLET, REC_EXEMPT, REC_NODELAY
+	};
+	struct store *s;
+	struct err e;
+	size_t i;
+	int ret = 0;
+
+	if ((s = cmd_open(x)) == NULL)
+		return -1;
+	for (i = 0; i < sizeof(kinds) && ret == 0; i++)
+		ret = store_scan(s, &kinds[i], 1, 1000, fn, arg, &e);
+	store_close(s);
+	if (ret == -1)
+		cmd_error("%s", e.msg);
+	return ret;
+}
+
+int
+cmd_list(struct ctx *x, int argc, char **argv)
+{
+	struct list_state st;
+
+	memset(&st, 0, sizeof(st));
+	st.x = x;
+	if (filter_parse(x, argc, argv, 1, &st.f) != 0)
+		return EXIT_ERROR;
+	if (list_scan(x, list_fn, &st) == -1)
+		return EXIT_ERROR;
+	if (st.failed)
+		return cmd_error("list: %s", "cannot write the listing");
+	if (!st.f.csv && st.matched > 0)
+		list_table(&st.rows);
+	if (fflush(stdout) == EOF)
+		return cmd_error("list: cannot write the listing");
+	return st.matched > 0 ? 0 : 1;
+}
+
+struct stats_state {
+	uint64_t state[5];	/* pending passed whitelisted exempt no_delay */
+	uint64_t count[CNT_N];
+	int64_t	*delay;		/* passed_at - first_seen of passed triplets */
+	size_t	 ndelay, cap;
+	int	 failed;
+};
+
+static int
+stats_fn(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct stats_state *st = arg;
+	struct entry en;
+	int64_t *d;
+	size_t i;
+
+	if (entry_decode(key, klen, val, vlen, &en) == -1)
+		return SCAN_NEXT;
+	switch (en.kind) {
+	case REC_COUNTERS:
+		for (i = 0; i < CNT_N; i++)
+			st->count[i] += en.r.count[i];
+		return SCAN_NEXT;
+	case REC_TRIPLET:
+		st->state[en.r.passed != 0]++;
+		if (en.r.passed == 0)
+			return SCAN_NEXT;
+		if (st->ndelay == st->cap) {
+			st->cap = st->cap ? st->cap * 2 : 1024;
+			if ((d = realloc(st->delay, st->cap * sizeof(*d))) == NULL) {
+				st->failed = 1;
+				return SCAN_STOP;
+			}
+			st->delay = d;
+		}
+		st->delay[st->ndelay++] = en.r.passed - en.r.first;
+		return SCAN_NEXT;
+	case REC_TUPLET:
+		st->state[2]++;
+		break;
+	case REC_EXEMPT:
+		st->state[3]++;
+		break;
+	case REC_NODELAY:
+		st->state[4]++;
+		break;
+	}
+	return SCAN_NEXT;
+}
+
+static int
+stats_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+stats_row(int csv, const char *name, uint64_t v)
+{
+	char num[32];
+	const char *f[2] = { name, num };
+
+	snprintf(num, sizeof(num), "%" PRIu64, v);
+	if (csv)
+		csvio_row(stdout, f, 2);
+	else
+		printf("%-20s %s\n", name, num);
+}
+
+int
+cmd_stats(struct ctx *x, int argc, char **argv)
+{
+	static const char *snames[] = {
+		"pending", "passed", "whitelisted", "exempt", "no_delay"
+	};
+	static const char *hdr[2] = { "name", "value" };
+	struct stats_state st;
+	struct filter f;
+	uint8_t none = 0;
+	struct store *s;
+	struct err e;
+	int i, ret;
+
+	if (filter_parse(x, argc, argv, 1, &f) != 0)
+		return EXIT_ERROR;
+	if (f.n > 0)
+		return cmd_error("stats: takes no selectors");
+	memset(&st, 0, sizeof(st));
+	if ((s = cmd_open(x)) == NULL)
+		return EXIT_ERROR;
+	ret = store_scan(s, &none, 0, 1000, stats_fn, &st, &e);
+	store_close(s);
+	if (ret == -1 || st.failed) {
+		free(st.delay);
+		return cmd_error("stats: %s", ret == -1 ? e.msg : "out of memory");
+	}
+	if (f.csv)
+		csvio_row(stdout, hdr, 2);
+	for (i = 0; i < 5; i++)
+		stats_row(f.csv, snames[i], st.state[i]);
+	for (i = 0; i < CNT_N - 1; i++)
+		stats_row(f.csv, i == CNT_EXEMPT ? "exempt_passes" :
+		    record_counter_name(i), st.count[i]);
+	qsort(st.delay, st.ndelay, sizeof(*st.delay), stats_cmp);
+	stats_row(f.csv, "median_delay", st.ndelay == 0 ? 0 :
+	    (uint64_t)st.delay[st.ndelay / 2]);
+	free(st.delay);
+	return fflush(stdout) == EOF ? cmd_error("stats: write error") : 0;
+}

@@ -1,0 +1,78 @@
+/* greylist purge: deletes expired entries, for cron, in short
+ * transactions so that checks running meanwhile barely wait. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "policy.h"
+#include "store.h"
+
+struct purge_state {
+	const struct conf *c;
+	int64_t	 now;
+	int	 dry;
+	uint64_t pending, passed, tuplets;
+};
+
+static int
+purge_fn(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct purge_state *st = arg;
+	struct entry en;
+	int64_t exp;
+
+	if (entry_decode(key, klen, val, vlen, &en) == -1)
+		return SCAN_NEXT;
+	exp = policy_expiry(st->c, &en);
+	if (exp == 0 || exp >= st->now)
+		return SCAN_NEXT;
+	if (en.kind == REC_TUPLET)
+		st->tuplets++;
+	else if (en.r.passed == 0)
+		st->pending++;
+	else
+		st->passed++;
+	return st->dry ? SCAN_NEXT : SCAN_DELETE;
+}
+
+int
+cmd_purge(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const uint8_t kinds[] = { REC_TRIPLET, REC_TUPLET };
+	struct purge_state st;
+	struct store *s;
+	struct err e;
+	size_t i;
+	int ch, ret = 0;
+
+	memset(&st, 0, sizeof(st));
+	st.c = &x->conf;
+	st.now = x->now;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'n')
+			return cmd_error("purge: unknown option '%s'",
+			    argv[optind - 1]);
+		st.dry = 1;
+	}
+	if (optind < argc)
+		return cmd_error("purge: unexpected argument '%s'", argv[optind]);
+	if ((s = cmd_open(x)) == NULL)
+		return EXIT_ERROR;
+	for (i = 0; i < sizeof(kinds) && ret == 0; i++)
+		ret = store_scan(s, &kinds[i], 1, 500, purge_fn, &st, &e);
+	store_close(s);
+	if (ret == -1)
+		return cmd_error("purge: %s", e.msg);
+	printf("%s %" PRIu64 " pending, %" PRIu64 " passed, %" PRIu64
+	    " whitelisted\n", st.dry ? "would purge" : "purged", st.pending,
+	    st.passed, st.tuplets);
+	return fflush(stdout) == EOF ? cmd_error("purge: write error") : 0;
+}

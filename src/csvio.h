@@ -1,0 +1,24 @@
+/* CSV in and out (RFC 4180) through libcsv, for list, stats, export,
+ * import and batch. */
+#ifndef GREYLIST_CSVIO_H
+#define GREYLIST_CSVIO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+
+/* Writes one row of n fields ending in LF; libcsv quotes a field when it
+ * holds a comma, quote, CR, LF or space. -1 = write error, 0 = done. */
+int	csvio_row(FILE *f, const char *const *fields, size_t n);
+
+/* Called per row read: the fields, their count, and the line the row
+ * starts on. Returns 0 to go on, -1 to stop the read (e holds why). */
+typedef int (*csvio_row_fn)(char **fields, size_t n, unsigned long line,
+    void *arg, struct err *e);
+
+/* Reads f to its end, calling fn for every row, empty lines skipped.
+ * -1 = error (message in e, naming the line), 0 = done. */
+int	csvio_read(FILE *f, csvio_row_fn fn, void *arg, struct err *e);
+
+#endif

@@ -1,0 +1,157 @@
+/* Selectors shared by list and delete. */
+#include <getopt.h>
+#include <string.h>
+#include <strings.h>
+
+#include "filter.h"
+#include "policy.h"
+
+static const char *states[] = {
+	"pending", "passed", "whitelisted", "exempt", "no_delay", NULL
+};
+
+static int
+filter_state(const char *s)
+{
+	int i;
+
+	for (i = 0; states[i] != NULL; i++)
+		if (strcmp(states[i], s) == 0)
+			return 0;
+	return -1;
+}
+
+/* Handles one selector option. EXIT_ERROR = bad value (printed),
+ * 0 = taken. */
+static int
+filter_opt(struct filter *f, int ch, const char *arg)
+{
+	const char *why;
+	size_t i;
+
+	f->n++;
+	switch (ch) {
+	case 'S':
+		f->state = arg;
+		return filter_state(arg) == -1 ?
+		    cmd_error("--state: unknown state '%s'", arg) : 0;
+	case 'i':
+		f->has_ip = 1;
+		return addr_parse(arg, &f->ip) == -1 ?
+		    cmd_error("--ip: malformed address '%s'", arg) : 0;
+	case 's':
+		f->has_sender = 1;
+		return tuple_addr(arg, TUPLE_SENDER, 0, f->sender, &why) == -1 ?
+		    cmd_error("--sender: %s", why) : 0;
+	case 'r':
+		return tuple_addr(arg, TUPLE_RCPT, 0, f->rcpt, &why) == -1 ?
+		    cmd_error("--rcpt: %s", why) : 0;
+	}
+	if (strlen(arg) >= sizeof(f->domain) || arg[0] == '\0')
+		return cmd_error("--domain: bad domain");
+	for (i = 0; arg[i] != '\0'; i++)
+		f->domain[i] = (char)(arg[i] >= 'A' && arg[i] <= 'Z' ?
+		    arg[i] - 'A' + 'a' : arg[i]);
+	f->domain[i] = '\0';
+	return 0;
+}
+
+int
+filter_parse(struct ctx *x, int argc, char **argv, int csv, struct filter *f)
+{
+	static const struct option opts[] = {
+		{ "csv", no_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "sender", required_argument, NULL, 's' },
+		{ "rcpt", required_argument, NULL, 'r' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	(void)x;
+	memset(f, 0, sizeof(*f));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'c' && csv)
+			f->csv = 1;
+		else if (ch == '?' || ch == 'c')
+			return cmd_error("%s: unknown option or missing value "
+			    "'%s'", argv[0], argv[optind - 1]);
+		else if (filter_opt(f, ch, optarg) != 0)
+			return EXIT_ERROR;
+	}
+	if (optind < argc)
+		return cmd_error("%s: unexpected argument '%s'", argv[0],
+		    argv[optind]);
+	return 0;
+}
+
+/* The sender's domain as tuplets store it: "<>" for the null sender. */
+static const char *
+filter_domain_of(const char *sender)
+{
+	return sender[0] == '\0' ? "<>" : tuple_domain(sender);
+}
+
+static int
+filter_ip(const struct filter *f, const struct entry *en)
+{
+	struct cidr c;
+
+	if (en->kind == REC_EXEMPT)
+		return 0;
+	if (addr_parse_cidr(en->kind == REC_NODELAY ? en->text : en->net,
+	    &c) == -1)
+		return 0;
+	return addr_in_cidr(&f->ip, &c);
+}
+
+static int
+filter_sender(const struct filter *f, const struct entry *en)
+{
+	switch (en->kind) {
+	case REC_TRIPLET:
+		return strcmp(en->sender, f->sender) == 0;
+	case REC_TUPLET:
+		return strcmp(en->domain, filter_domain_of(f->sender)) == 0;
+	case REC_EXEMPT:
+		return strcmp(en->text, f->sender) == 0;
+	}
+	return 0;
+}
+
+static int
+filter_dom(const struct filter *f, const struct entry *en)
+{
+	switch (en->kind) {
+	case REC_TRIPLET:
+		return strcasecmp(filter_domain_of(en->sender), f->domain) == 0;
+	case REC_TUPLET:
+		return strcasecmp(en->domain, f->domain) == 0;
+	case REC_EXEMPT:
+		return strcasecmp(en->text[0] == '@' ? en->text + 1 :
+		    tuple_domain(en->text), f->domain) == 0;
+	}
+	return 0;
+}
+
+int
+filter_match(const struct filter *f, const struct entry *en)
+{
+	if (en->kind == REC_COUNTERS || en->kind == REC_META)
+		return 0;
+	if (f->state != NULL && strcmp(policy_state(en), f->state) != 0)
+		return 0;
+	if (f->has_ip && !filter_ip(f, en))
+		return 0;
+	if (f->has_sender && !filter_sender(f, en))
+		return 0;
+	if (f->rcpt[0] != '\0' &&
+	    (en->kind != REC_TRIPLET || strcmp(en->rcpt, f->rcpt) != 0))
+		return 0;
+	if (f->domain[0] != '\0' && !filter_dom(f, en))
+		return 0;
+	return 1;
+}

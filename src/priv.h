@@ -1,0 +1,20 @@
+/* Who may run what when greylist runs setgid (shared/DESIGN.md 6). */
+#ifndef GREYLIST_PRIV_H
+#define GREYLIST_PRIV_H
+
+#include "conf.h"
+
+#define PRIV_ANY	0	/* user commands: identity from the real uid */
+#define PRIV_MTA	1	/* check, policy, spam, batch */
+#define PRIV_ADMIN	2	/* list, purge, stats, pass, delete, ... */
+
+/* 1 = running with rights the caller does not have (AT_SECURE). */
+int	priv_secure(void);
+
+/* Whether the real user may run a command of class cls. Without elevated
+ * rights everyone may (file permissions are the boundary); with them,
+ * root always, the admin_group for PRIV_ADMIN and the mta_users for
+ * PRIV_MTA. 1 = allowed, 0 = not. */
+int	priv_allowed(const struct conf *c, int cls);
+
+#endif
