@@ -2,6 +2,7 @@
 #ifndef GREYLIST_CMD_H
 #define GREYLIST_CMD_H
 
+#include <pwd.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -14,6 +15,8 @@ struct ctx {
 	struct conf conf;
 	int64_t	 now;		/* epoch seconds, GREYLIST_NOW in tests */
 	int	 verbose;	/* -v: decisions also on stderr */
+	char	*editor;	/* setgid: $VISUAL or $EDITOR, kept from the */
+	char	*term;		/* setgid: $TERM     cleared environment */
 };
 
 struct cmd {
@@ -34,12 +37,22 @@ int	cmd_spam(struct ctx *, int, char **);	/* cmd_edit.c */
 int	cmd_export(struct ctx *, int, char **);	/* cmd_export.c */
 int	cmd_import(struct ctx *, int, char **);	/* cmd_export.c */
 int	cmd_batch(struct ctx *, int, char **);	/* cmd_batch.c */
+int	cmd_mine(struct ctx *, int, char **);	/* cmd_user.c */
+int	cmd_toggle(struct ctx *, int, char **);	/* cmd_user.c */
+int	cmd_whitelist(struct ctx *, int, char **); /* cmd_user.c */
 
 /* Opens the configured store, printing the error. NULL = failed. */
 struct store *cmd_open(struct ctx *);
 
 /* Prints "greylist: MESSAGE" on stderr; returns EXIT_ERROR. */
 int	cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* As cmd_error, returning -1 for functions that report errors so. */
+int	cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The invoking user's passwd entry and login (LOGIN_MAX + 1 bytes),
+ * lower-cased as recipients are. NULL = no usable login (printed). */
+const struct passwd *cmd_self(char *login);
 
 /* Sends a decision or event to syslog (LOG_MAIL), and to stderr with -v. */
 void	cmd_log(struct ctx *, int prio, const char *fmt, ...)

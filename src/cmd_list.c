@@ -88,6 +88,17 @@ list_fields(const struct ctx *x, const struct entry *en,
 	list_time(policy_expiry(&x->conf, en), f[9]);
 }
 
+/* Width of s on a terminal: one column per UTF-8 character. */
+static int
+list_width(const char *s)
+{
+	int w = 0;
+
+	for (; *s != '\0'; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
 static int
 list_keep(struct list_rows *r, char f[LIST_NF][LIST_FMAX])
 {
@@ -105,7 +116,7 @@ list_keep(struct list_rows *r, char f[LIST_NF][LIST_FMAX])
 	for (i = 0; i < LIST_NF; i++) {
 		if ((r->cell[r->n * LIST_NF + i] = strdup(f[i])) == NULL)
 			return -1;
-		if ((w = (int)strlen(f[i])) > r->width[i])
+		if ((w = list_width(f[i])) > r->width[i])
 			r->width[i] = w;
 	}
 	r->n++;
@@ -147,8 +158,8 @@ list_line(const struct list_rows *r, char **cell)
 	size_t j, n = 0;
 
 	for (j = 0; j < LIST_NF; j++)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "%-*s",
-		    r->width[j] + 2, cell[j]);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%*s",
+		    cell[j], r->width[j] + 2 - list_width(cell[j]), "");
 	while (n > 0 && line[n - 1] == ' ')
 		n--;
 	printf("%.*s\n", (int)n, line);

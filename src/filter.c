@@ -114,8 +114,6 @@ filter_sender(const struct filter *f, const struct entry *en)
 	switch (en->kind) {
 	case REC_TRIPLET:
 		return strcmp(en->sender, f->sender) == 0;
-	case REC_TUPLET:
-		return strcmp(en->domain, filter_domain_of(f->sender)) == 0;
 	case REC_EXEMPT:
 		return strcmp(en->text, f->sender) == 0;
 	}

@@ -49,6 +49,7 @@ usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: greylist [-v] [-c file] [-d dir] command [args]\n"
+	    "       greylist [-t | -tw]\n"
 	    "       greylist -h | --version\n"
 	    "commands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
@@ -66,6 +67,19 @@ cmd_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return EXIT_ERROR;
+}
+
+int
+cmd_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("greylist: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
 }
 
 void
@@ -152,6 +166,36 @@ load_conf(struct ctx *x, const char *file, const char *dbdir)
 	return 0;
 }
 
+/* The command named by the arguments left after the options: -t and
+ * -tw are the user's, no command lists the user's entries. NULL = error
+ * (printed). */
+static const struct cmd *
+pick_cmd(int argc, char **argv, int t, int w)
+{
+	static const struct cmd user_cmds[] = {
+		{ "greylist", cmd_mine, PRIV_ANY, "" },
+		{ "-t", cmd_toggle, PRIV_ANY, "-t" },
+		{ "-tw", cmd_whitelist, PRIV_ANY, "-tw" },
+	};
+	const struct cmd *cmd;
+
+	if (w && !t) {
+		cmd_error("-w goes with -t: greylist -tw");
+		return NULL;
+	}
+	if (t && argc > 0) {
+		cmd_error("-t%s takes no command", w ? "w" : "");
+		return NULL;
+	}
+	if (t || argc == 0)
+		return &user_cmds[t + w];
+	if ((cmd = find_cmd(argv[0])) == NULL) {
+		cmd_error("unknown command '%s'", argv[0]);
+		usage(stderr);
+	}
+	return cmd;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -163,12 +207,15 @@ main(int argc, char *argv[])
 	const char *file = NULL, *dbdir = NULL;
 	const struct cmd *cmd;
 	struct ctx x;
-	int ch, ret;
+	int ch, ret, t = 0, w = 0;
 
 	memset(&x, 0, sizeof(x));
 	umask(007);
+	if (priv_secure() && priv_sanitize(&x.editor, &x.term) == -1)
+		return cmd_error("GREYLIST_* variables are for root only in a "
+		    "setgid install");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+c:d:hv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:d:htvw", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
@@ -179,8 +226,14 @@ main(int argc, char *argv[])
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 't':
+			t = 1;
+			break;
 		case 'v':
 			x.verbose = 1;
+			break;
+		case 'w':
+			w = 1;
 			break;
 		case 'V':
 			puts(PACKAGE_STRING);
@@ -190,15 +243,8 @@ main(int argc, char *argv[])
 			    argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
+	if ((cmd = pick_cmd(argc - optind, argv + optind, t, w)) == NULL)
 		return EXIT_ERROR;
-	}
-	if ((cmd = find_cmd(argv[optind])) == NULL) {
-		cmd_error("unknown command '%s'", argv[optind]);
-		usage(stderr);
-		return EXIT_ERROR;
-	}
 	if (set_clock(&x) == -1)
 		return cmd_error("GREYLIST_NOW: not a time in epoch seconds");
 	if (load_conf(&x, file, dbdir) == -1)

@@ -5,6 +5,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,43 @@ priv_secure(void)
 #else
 	return getuid() != geteuid() || getgid() != getegid();
 #endif
+}
+
+extern char **environ;
+
+int
+priv_sanitize(char **editor, char **term)
+{
+	const char *ed = getenv("VISUAL"), *tm = getenv("TERM");
+	char **v;
+	int refused = 0;
+
+	if (ed == NULL || *ed == '\0')
+		ed = getenv("EDITOR");
+	*editor = ed != NULL && *ed != '\0' ? strdup(ed) : NULL;
+	*term = tm != NULL ? strdup(tm) : NULL;
+	for (v = environ; *v != NULL; v++)
+		if (strncmp(*v, "GREYLIST_", 9) == 0 && getuid() != 0)
+			refused = 1;
+	clearenv();
+	setenv("PATH", "/usr/bin:/bin", 1);
+	return refused ? -1 : 0;
+}
+
+int
+priv_drop(void)
+{
+	gid_t g = getgid();
+	uid_t u = getuid();
+	gid_t rg, eg, sg;
+	uid_t ru, eu, su;
+
+	if (setresgid(g, g, g) == -1 || setresuid(u, u, u) == -1)
+		return -1;
+	if (getresgid(&rg, &eg, &sg) == -1 || getresuid(&ru, &eu, &su) == -1)
+		return -1;
+	return rg == g && eg == g && sg == g && ru == u && eu == u &&
+	    su == u ? 0 : -1;
 }
 
 /* 1 = the real user is in group name (primary or supplementary). */

@@ -11,6 +11,15 @@
 /* 1 = running with rights the caller does not have (AT_SECURE). */
 int	priv_secure(void);
 
+/* For a setgid run: keeps $VISUAL (else $EDITOR) and $TERM in *editor
+ * and *term, empties the environment and sets a safe PATH. -1 = the
+ * caller, not root, set GREYLIST_* variables (refused), 0 = done. */
+int	priv_sanitize(char **editor, char **term);
+
+/* Drops every extra privilege for good (the effective and saved group
+ * and user become the real ones). -1 = failed, 0 = done. */
+int	priv_drop(void);
+
 /* Whether the real user may run a command of class cls. Without elevated
  * rights everyone may (file permissions are the boundary); with them,
  * root always, the admin_group for PRIV_ADMIN and the mta_users for

@@ -1,0 +1,201 @@
+/* The shell user's commands: `greylist` lists the entries that concern
+ * the invoking user, `greylist -t` toggles greylisting for them, and
+ * `greylist -tw` edits ~/.wl and puts it in force. Identity is the real
+ * uid's login; ~/.wl is only ever touched by a child process that has
+ * dropped every extra privilege for good. */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "policy.h"
+#include "priv.h"
+#include "store.h"
+#include "user.h"
+
+#define USER_SHOW_MAX	1000	/* entries shown per section */
+
+const struct passwd *
+cmd_self(char *login)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	size_t i;
+
+	if (pw == NULL || !user_login_ok(pw->pw_name)) {
+		cmd_error("no usable login name for uid %u", (unsigned)getuid());
+		return NULL;
+	}
+	for (i = 0; pw->pw_name[i] != '\0'; i++)
+		login[i] = (char)(pw->pw_name[i] >= 'A' && pw->pw_name[i] <= 'Z' ?
+		    pw->pw_name[i] - 'A' + 'a' : pw->pw_name[i]);
+	login[i] = '\0';
+	return pw;
+}
+
+static int
+user_noargs(const char *what, int argc, char **argv)
+{
+	(void)argv;
+	return argc > 0 ? cmd_error("%s takes no arguments", what) : 0;
+}
+
+/* The user's entries, gathered by one scan of the triplets. */
+struct mine {
+	const struct conf *c;
+	const char *login;
+	struct entry *v;
+	size_t	 n, cap, more;
+	int	 failed;
+};
+
+static int
+mine_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct mine *m = arg;
+	char local[LOGIN_MAX + 2];
+	struct entry en, *v;
+
+	if (entry_decode(key, klen, val, vlen, &en) == -1)
+		return SCAN_NEXT;
+	tuple_local(en.rcpt, local, sizeof(local));
+	if (strcmp(local, m->login) != 0 || (strchr(en.rcpt, '@') != NULL &&
+	    !conf_is_local_domain(m->c, tuple_domain(en.rcpt))))
+		return SCAN_NEXT;
+	if (m->n == USER_SHOW_MAX) {
+		m->more++;
+		return SCAN_NEXT;
+	}
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 16;
+		if ((v = realloc(m->v, m->cap * sizeof(*v))) == NULL) {
+			m->failed = 1;
+			return SCAN_STOP;
+		}
+		m->v = v;
+	}
+	m->v[m->n++] = en;
+	return SCAN_NEXT;
+}
+
+static void
+mine_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (localtime_r(&tt, &tm) != NULL)
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+/* What is left of a pending triplet's embargo, as people read it. */
+static void
+mine_left(const struct ctx *x, const struct entry *en, char *buf, size_t len)
+{
+	int64_t left = en->r.first + x->conf.embargo - x->now;
+
+	if (policy_expiry(&x->conf, en) < x->now)
+		snprintf(buf, len, "expired");
+	else if (left <= 0)
+		snprintf(buf, len, "passes on retry");
+	else
+		snprintf(buf, len, "%02lld:%02lld:%02lld", (long long)(left / 3600),
+		    (long long)(left / 60 % 60), (long long)(left % 60));
+}
+
+static void
+mine_print(const struct ctx *x, const struct mine *m, int passed)
+{
+	char t1[64], t2[64];
+	size_t i, shown = 0;
+
+	printf("\n%s\n", passed ? "auto-whitelisted (mail passes at once):" :
+	    "greylisted (deferred until the sender retries):");
+	printf("  %-18s %-32s %-25s %s\n", "NETWORK", "SENDER",
+	    passed ? "LAST SEEN" : "FIRST SEEN", passed ? "EXPIRES" :
+	    "TIME LEFT");
+	for (i = 0; i < m->n; i++) {
+		const struct entry *en = &m->v[i];
+
+		if ((en->r.passed != 0) != passed)
+			continue;
+		mine_time(passed ? en->r.last : en->r.first, t1, sizeof(t1));
+		if (passed)
+			mine_time(policy_expiry(&x->conf, en), t2, sizeof(t2));
+		else
+			mine_left(x, en, t2, sizeof(t2));
+		printf("  %-18s %-32s %-25s %s\n", en->net,
+		    en->sender[0] ? en->sender : "<>", t1, t2);
+		shown++;
+	}
+	if (shown == 0)
+		printf("  (none)\n");
+}
+
+int
+cmd_mine(struct ctx *x, int argc, char **argv)
+{
+	char login[LOGIN_MAX + 1];
+	uint8_t prefix = REC_TRIPLET;
+	struct mine m;
+	struct store *s;
+	struct err e;
+	uint32_t nwl;
+	int off, ret;
+
+	if (user_noargs("greylist", argc, argv) != 0 || cmd_self(login) == NULL)
+		return EXIT_ERROR;
+	memset(&m, 0, sizeof(m));
+	m.c = &x->conf;
+	m.login = login;
+	if ((s = cmd_open(x)) == NULL)
+		return EXIT_ERROR;
+	ret = user_get(s, login, &off, &nwl, &e);
+	if (ret == 0)
+		ret = store_scan(s, &prefix, 1, 1000, mine_fn, &m, &e);
+	store_close(s);
+	if (ret == -1 || m.failed) {
+		free(m.v);
+		return cmd_error("%s", ret == -1 ? e.msg : "out of memory");
+	}
+	printf("greylisting is %s for %s; personal whitelist: %u %s\n",
+	    off ? "off" : "on", login, (unsigned)nwl,
+	    nwl == 1 ? "entry" : "entries");
+	mine_print(x, &m, 0);
+	mine_print(x, &m, 1);
+	if (m.more > 0)
+		printf("\n(%zu more not shown)\n", m.more);
+	free(m.v);
+	return fflush(stdout) == EOF ? cmd_error("write error") : 0;
+}
+
+int
+cmd_toggle(struct ctx *x, int argc, char **argv)
+{
+	char login[LOGIN_MAX + 1];
+	struct store *s;
+	struct err e;
+	int off, ret;
+
+	if (user_noargs("-t", argc, argv) != 0 || cmd_self(login) == NULL)
+		return EXIT_ERROR;
+	if ((s = cmd_open(x)) == NULL)
+		return EXIT_ERROR;
+	ret = user_toggle(s, login, x->now, &off, &e);
+	store_close(s);
+	if (ret == -1)
+		return cmd_error("%s", e.msg);
+	cmd_log(x, LOG_INFO, "user %s turned greylisting %s", login,
+	    off ? "off" : "on");
+	printf("greylisting is now %s for %s\n", off ? "off" : "on", login);
+	return 0;
+}
