@@ -142,7 +142,7 @@ policy_whitelist(struct store *s, const struct conf *c, const struct tuple *t,
 
 	if ((ret = policy_get(s, key, klen, &w, e)) != 0)
 		return ret;
-	if (w.kind == 0 || w.last + c->whitelist_lifetime <= now) {
+	if (w.kind == 0 || w.last + c->whitelist_lifetime < now) {
 		memset(&w, 0, sizeof(w));
 		w.first = now;
 	}
@@ -303,7 +303,7 @@ policy_txn(struct store *s, const struct conf *c, const struct tuple *t,
 	if ((ret = policy_get(s, tkey, tlen, &tr, e)) != 0)
 		return ret;
 	if (tr.kind != 0 && tr.passed != 0 &&
-	    tr.last + c->whitelist_lifetime > now) {
+	    tr.last + c->whitelist_lifetime >= now) {
 		policy_pass(d, R_KNOWN, "");
 		tr.last = now > tr.last ? now : tr.last;
 		tr.passes++;
@@ -312,7 +312,7 @@ policy_txn(struct store *s, const struct conf *c, const struct tuple *t,
 			if ((ret = policy_get(s, wkey, wlen, &wr, e)) != 0)
 				return ret;
 			if (wr.kind != 0 &&
-			    wr.last + c->whitelist_lifetime > now) {
+			    wr.last + c->whitelist_lifetime >= now) {
 				policy_pass(d, R_AWL, "");
 				return policy_whitelist(s, c, t, now, e);
 			}
@@ -554,6 +554,10 @@ policy_state(const struct entry *en)
 		return "exempt";
 	case REC_NODELAY:
 		return "no_delay";
+	case REC_USER:
+		return "user";
+	case REC_USERWL:
+		return "userwl";
 	case REC_COUNTERS:
 		return "counters";
 	}

@@ -70,7 +70,7 @@ void	policy_format(const struct conf *c, const struct tuple *t,
 int64_t	policy_expiry(const struct conf *c, const struct entry *en);
 
 /* The state of en for listings: "pending", "passed", "whitelisted",
- * "exempt", "no_delay", "counters", "meta". */
+ * "exempt", "no_delay", "user", "userwl", "counters", "meta". */
 const char *policy_state(const struct entry *en);
 
 /* Short name of a reason for logs and CSV: "new", "early", ... */

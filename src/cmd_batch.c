@@ -165,7 +165,7 @@ batch_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
 	struct batch *b = arg;
 	const char *in[5] = { "", "", "", "", "" };
 	const char *why = NULL;
-	char tbuf[24];
+	char tbuf[24], nbuf[40];
 	struct decision d;
 	struct tuple t;
 	int64_t when = b->x->now;
@@ -174,8 +174,10 @@ batch_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
 	(void)line;
 	for (i = 0; i < n && i < 5; i++)
 		in[i] = f[i];
-	if (n < 3 || n > 5)
-		why = "want 3 to 5 fields: ip,sender,recipient[,helo[,time]]";
+	if (n < 3 || n > 5) {
+		snprintf(nbuf, sizeof(nbuf), "%zu fields (want 3 to 5)", n);
+		why = nbuf;
+	}
 	else if (in[4][0] != '\0' && batch_time(in[4], &when) == -1)
 		why = "malformed time";
 	else

@@ -14,6 +14,7 @@
 #include "csvio.h"
 #include "record.h"
 #include "store.h"
+#include "user.h"
 #include "tuple.h"
 
 #define EXPORT_BATCH	500	/* entries per scan transaction */
@@ -60,6 +61,8 @@ static int	import_tuplet(const struct import_row *, struct entry *);
 static int	import_exempt(const struct import_row *, struct entry *);
 static int	import_nodelay(const struct import_row *, struct entry *);
 static int	import_counter(const struct import_row *, struct entry *);
+static int	import_user(const struct import_row *, struct entry *);
+static int	import_userwl(const struct import_row *, struct entry *);
 
 static const struct import_type {
 	const char *name;
@@ -75,6 +78,10 @@ static const struct import_type {
 	{ "exempt", REC_EXEMPT, FB(F_ENTRY) | FB(F_FIRST), import_exempt },
 	{ "no_delay", REC_NODELAY, FB(F_ENTRY) | FB(F_FIRST), import_nodelay },
 	{ "counter", REC_COUNTERS, FB(F_ENTRY) | FB(F_COUNT), import_counter },
+	{ "user", REC_USER, FB(F_RCPT) | FB(F_ENTRY) | FB(F_FIRST) |
+	    FB(F_PASSES), import_user },
+	{ "userwl", REC_USERWL, FB(F_RCPT) | FB(F_ENTRY) | FB(F_FIRST),
+	    import_userwl },
 };
 
 #define IMPORT_NTYPES	(sizeof(import_types) / sizeof(import_types[0]))
@@ -125,6 +132,14 @@ export_entry(FILE *f, const struct entry *en)
 		v[F_LAST] = export_num(num[1], (uint64_t)r->last);
 		v[F_PASSES] = export_num(num[4], r->passes);
 		break;
+	case REC_USER:
+		v[F_RCPT] = en->login;
+		v[F_ENTRY] = r->flags & USER_OFF ? "off" : "on";
+		v[F_PASSES] = export_num(num[4], r->passes);
+		break;
+	case REC_USERWL:
+		v[F_RCPT] = en->login;
+		/* FALLTHROUGH */
 	default:
 		v[F_ENTRY] = en->text;
 		break;
@@ -366,6 +381,42 @@ import_nodelay(const struct import_row *r, struct entry *en)
 	return 0;
 }
 
+/* The login of a user or userwl row. -1 = malformed. */
+static int
+import_login(const struct import_row *r, struct entry *en)
+{
+	if (!user_login_ok(r->f[F_RCPT]) || strlen(r->f[F_RCPT]) > LOGIN_MAX)
+		return import_bad(r, F_RCPT, "not a login name");
+	snprintf(en->login, sizeof(en->login), "%s", r->f[F_RCPT]);
+	return 0;
+}
+
+static int
+import_user(const struct import_row *r, struct entry *en)
+{
+	uint64_t first, n;
+
+	if (import_login(r, en) == -1)
+		return -1;
+	if (strcmp(r->f[F_ENTRY], "on") != 0 && strcmp(r->f[F_ENTRY], "off"))
+		return import_bad(r, F_ENTRY, "expected on or off");
+	if (import_num(r, F_FIRST, INT64_MAX, &first) == -1 ||
+	    import_num(r, F_PASSES, UINT32_MAX, &n) == -1)
+		return -1;
+	en->r.flags = strcmp(r->f[F_ENTRY], "off") == 0 ? USER_OFF : 0;
+	en->r.first = (int64_t)first;
+	en->r.passes = (uint32_t)n;
+	return 0;
+}
+
+static int
+import_userwl(const struct import_row *r, struct entry *en)
+{
+	if (import_login(r, en) == -1)
+		return -1;
+	return import_exempt(r, en);
+}
+
 /* A counter row goes straight into the set's totals. */
 static int
 import_counter(const struct import_row *r, struct entry *en)
@@ -401,7 +452,7 @@ import_entry(const struct import_row *r, struct entry *en)
 			t = &import_types[i];
 	if (t == NULL)
 		return import_bad(r, F_TYPE, "unknown type (triplet, tuplet, "
-		    "exempt, no_delay or counter)");
+		    "exempt, no_delay, counter, user or userwl)");
 	for (i = F_TYPE + 1; i < F_N; i++)
 		if (!(t->used & FB(i)) && r->f[i][0] != '\0')
 			return err_set(r->e, "line %lu: %s: must be empty in "

@@ -11,6 +11,7 @@
 #include "filter.h"
 #include "policy.h"
 #include "store.h"
+#include "user.h"
 
 #define LIST_NF		10
 #define LIST_FMAX	(ADDR_MAX + 4)
@@ -74,8 +75,13 @@ list_fields(const struct ctx *x, const struct entry *en,
 	else if (tup)
 		snprintf(f[2], LIST_FMAX, "%s%s", strcmp(en->domain, "<>") ?
 		    "@" : "", en->domain);
-	else if (en->kind == REC_EXEMPT)
+	else if (en->kind == REC_EXEMPT || en->kind == REC_USERWL)
 		snprintf(f[2], LIST_FMAX, "%s", en->text);
+	else if (en->kind == REC_USER)
+		snprintf(f[2], LIST_FMAX, "greylisting %s",
+		    en->r.flags & USER_OFF ? "off" : "on");
+	if (en->kind == REC_USER || en->kind == REC_USERWL)
+		snprintf(f[3], LIST_FMAX, "%s", en->login);
 	if (tri || tup)
 		snprintf(f[3], LIST_FMAX, "%s", tri ? en->rcpt : "*");
 	list_time(en->r.first, f[4]);
@@ -84,7 +90,7 @@ list_fields(const struct ctx *x, const struct entry *en,
 	if (tri)
 		list_time(en->r.passed, f[6]);
 	list_num(tri, en->r.blocked, f[7]);
-	list_num(tri || tup, en->r.passes, f[8]);
+	list_num(tri || tup || en->kind == REC_USER, en->r.passes, f[8]);
 	list_time(policy_expiry(&x->conf, en), f[9]);
 }
 
@@ -193,7 +199,8 @@ static int
 list_scan(struct ctx *x, store_scan_fn fn, void *arg)
 {
 	static const uint8_t kinds[] = {
-		REC_TRIPLET, REC_TUPLET, REC_EXEMPT, REC_NODELAY
+		REC_TRIPLET, REC_TUPLET, REC_EXEMPT, REC_NODELAY, REC_USER,
+		REC_USERWL
 	};
 	struct store *s;
 	struct err e;

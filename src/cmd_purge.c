@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "cmd.h"
 #include "policy.h"
@@ -71,6 +72,10 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 	store_close(s);
 	if (ret == -1)
 		return cmd_error("purge: %s", e.msg);
+	if (!st.dry)
+		cmd_log(x, LOG_INFO, "purge: %" PRIu64 " pending, %" PRIu64
+		    " passed, %" PRIu64 " whitelisted", st.pending, st.passed,
+		    st.tuplets);
 	printf("%s %" PRIu64 " pending, %" PRIu64 " passed, %" PRIu64
 	    " whitelisted\n", st.dry ? "would purge" : "purged", st.pending,
 	    st.passed, st.tuplets);

@@ -7,7 +7,8 @@
 #include "policy.h"
 
 static const char *states[] = {
-	"pending", "passed", "whitelisted", "exempt", "no_delay", NULL
+	"pending", "passed", "whitelisted", "exempt", "no_delay", "user",
+	"userwl", NULL
 };
 
 static int
@@ -41,7 +42,8 @@ filter_opt(struct filter *f, int ch, const char *arg)
 		    cmd_error("--ip: malformed address '%s'", arg) : 0;
 	case 's':
 		f->has_sender = 1;
-		return tuple_addr(arg, TUPLE_SENDER, 0, f->sender, &why) == -1 ?
+		return tuple_addr(arg, TUPLE_SENDER, f->verp, f->sender,
+		    &why) == -1 ?
 		    cmd_error("--sender: %s", why) : 0;
 	case 'r':
 		return tuple_addr(arg, TUPLE_RCPT, 0, f->rcpt, &why) == -1 ?
@@ -70,8 +72,8 @@ filter_parse(struct ctx *x, int argc, char **argv, int csv, struct filter *f)
 	};
 	int ch;
 
-	(void)x;
 	memset(f, 0, sizeof(*f));
+	f->verp = x->conf.normalize_verp;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'c' && csv)
@@ -135,6 +137,21 @@ filter_dom(const struct filter *f, const struct entry *en)
 	return 0;
 }
 
+/* A triplet to the recipient, or the settings of the user whose login
+ * is the recipient's local part. */
+static int
+filter_rcpt(const struct filter *f, const struct entry *en)
+{
+	char local[ADDR_MAX + 1];
+
+	if (en->kind == REC_TRIPLET)
+		return strcmp(en->rcpt, f->rcpt) == 0;
+	if (en->kind != REC_USER && en->kind != REC_USERWL)
+		return 0;
+	tuple_local(f->rcpt, local, sizeof(local));
+	return strcmp(local, en->login) == 0;
+}
+
 int
 filter_match(const struct filter *f, const struct entry *en)
 {
@@ -146,8 +163,7 @@ filter_match(const struct filter *f, const struct entry *en)
 		return 0;
 	if (f->has_sender && !filter_sender(f, en))
 		return 0;
-	if (f->rcpt[0] != '\0' &&
-	    (en->kind != REC_TRIPLET || strcmp(en->rcpt, f->rcpt) != 0))
+	if (f->rcpt[0] != '\0' && !filter_rcpt(f, en))
 		return 0;
 	if (f->domain[0] != '\0' && !filter_dom(f, en))
 		return 0;

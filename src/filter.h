@@ -16,6 +16,7 @@ struct filter {
 	char	 domain[ADDR_MAX + 1];	/* lower-cased */
 	int	 n;			/* selectors given */
 	int	 csv;			/* --csv, where allowed */
+	int	 verp;			/* normalise --sender as check does */
 };
 
 /* Parses the command's options into f; csv allows --csv.
