@@ -37,6 +37,7 @@ int	cmd_spam(struct ctx *, int, char **);	/* cmd_edit.c */
 int	cmd_export(struct ctx *, int, char **);	/* cmd_export.c */
 int	cmd_import(struct ctx *, int, char **);	/* cmd_export.c */
 int	cmd_batch(struct ctx *, int, char **);	/* cmd_batch.c */
+int	cmd_policy(struct ctx *, int, char **);	/* cmd_policy.c */
 int	cmd_mine(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_toggle(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_whitelist(struct ctx *, int, char **); /* cmd_user.c */

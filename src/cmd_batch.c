@@ -177,8 +177,7 @@ batch_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
 	if (n < 3 || n > 5) {
 		snprintf(nbuf, sizeof(nbuf), "%zu fields (want 3 to 5)", n);
 		why = nbuf;
-	}
-	else if (in[4][0] != '\0' && batch_time(in[4], &when) == -1)
+	} else if (in[4][0] != '\0' && batch_time(in[4], &when) == -1)
 		why = "malformed time";
 	else
 		tuple_make(&t, in[0], in[1], in[2], b->x->conf.ipv4_prefix,

@@ -284,7 +284,7 @@ import_net(const struct import_row *r, int i, char *out)
 static int
 import_addr(const struct import_row *r, int i, int which, char *out)
 {
-	char wrapped[ADDR_MAX + 1];
+	char wrapped[ADDR_MAX + 3];
 	const char *s = r->f[i], *in = s, *why;
 	size_t n = strlen(s);
 
@@ -349,7 +349,7 @@ import_tuplet(const struct import_row *r, struct entry *en)
 static int
 import_exempt(const struct import_row *r, struct entry *en)
 {
-	char wrapped[ADDR_MAX + 1];
+	char wrapped[ADDR_MAX + 3];
 	const char *s = r->f[F_ENTRY], *in = s, *why;
 	uint64_t first;
 

@@ -343,7 +343,8 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 	for (i = 0; i < CNT_N - 1; i++)
 		stats_row(f.csv, i == CNT_EXEMPT ? "exempt_passes" :
 		    record_counter_name(i), st.count[i]);
-	qsort(st.delay, st.ndelay, sizeof(*st.delay), stats_cmp);
+	if (st.ndelay > 0)
+		qsort(st.delay, st.ndelay, sizeof(*st.delay), stats_cmp);
 	stats_row(f.csv, "median_delay", st.ndelay == 0 ? 0 :
 	    (uint64_t)st.delay[st.ndelay / 2]);
 	free(st.delay);

@@ -41,6 +41,7 @@ static const struct cmd cmds[] = {
 	{ "import", cmd_import, PRIV_ADMIN,
 	    "import [--replace] [FILE] | import --postgrey FILE" },
 	{ "batch", cmd_batch, PRIV_MTA, "batch" },
+	{ "policy", cmd_policy, PRIV_MTA, "policy" },
 };
 
 static void
@@ -147,21 +148,16 @@ load_conf(struct ctx *x, const char *file, const char *dbdir)
 	struct err e;
 
 	conf_init(&x->conf, GREYLIST_DBDIR);
-	if (priv_secure() && getuid() != 0 && (file != NULL || dbdir != NULL)) {
-		cmd_error("-c and -d are for root only in a setgid install");
-		return -1;
-	}
+	if (priv_secure() && getuid() != 0 && (file != NULL || dbdir != NULL))
+		return cmd_fail("-c and -d are for root only in a setgid "
+		    "install");
 	if (conf_load(&x->conf, file != NULL ? file : GREYLIST_CONF,
-	    file == NULL, &e) == -1) {
-		cmd_error("%s", e.msg);
-		return -1;
-	}
+	    file == NULL, &e) == -1)
+		return cmd_fail("%s", e.msg);
 	if (dbdir != NULL) {
 		free(x->conf.database);
-		if ((x->conf.database = strdup(dbdir)) == NULL) {
-			cmd_error("%s", strerror(errno));
-			return -1;
-		}
+		if ((x->conf.database = strdup(dbdir)) == NULL)
+			return cmd_fail("%s", strerror(errno));
 	}
 	return 0;
 }
@@ -246,17 +242,19 @@ main(int argc, char *argv[])
 	if ((cmd = pick_cmd(argc - optind, argv + optind, t, w)) == NULL)
 		return EXIT_ERROR;
 	if (set_clock(&x) == -1)
-		return cmd_error("GREYLIST_NOW: not a time in epoch seconds");
-	if (load_conf(&x, file, dbdir) == -1)
-		return EXIT_ERROR;
-	if (!priv_allowed(&x.conf, cmd->priv)) {
-		conf_free(&x.conf);
-		return cmd_error("%s: permission denied (needs root or %s)",
+		ret = cmd_error("GREYLIST_NOW: not a time in epoch seconds");
+	else if (load_conf(&x, file, dbdir) == -1)
+		ret = EXIT_ERROR;
+	else if (!priv_allowed(&x.conf, cmd->priv))
+		ret = cmd_error("%s: permission denied (needs root or %s)",
 		    cmd->name, cmd->priv == PRIV_ADMIN ?
 		    "the admin_group" : "a user named in mta_users");
+	else {
+		openlog("greylist", LOG_PID, LOG_MAIL);
+		ret = cmd->fn(&x, argc - optind, argv + optind);
 	}
-	openlog("greylist", LOG_PID, LOG_MAIL);
-	ret = cmd->fn(&x, argc - optind, argv + optind);
 	conf_free(&x.conf);
+	free(x.editor);
+	free(x.term);
 	return ret;
 }
