@@ -1,0 +1,763 @@
+/*
+ * The Berkeley DB store, the embedded default backend.
+ *
+ * Why this configuration (measured on Debian 12, libdb 5.3.28, 2 cores;
+ * see shared/STORAGE-NOTES.md and bin/bench-check):
+ * - A transactional environment (DB_INIT_TXN, LOCK, LOG, MPOOL) with
+ *   DB_TXN_WRITE_NOSYNC: concurrent checks lose no update, and a commit is
+ *   in the log file (the kernel's page cache) before it returns, so a
+ *   SIGKILL at any instant loses nothing that was committed. DB_TXN_NOSYNC
+ *   lost committed updates; a full sync survives power loss too but costs
+ *   about 30% per check.
+ * - Debian's libdb uses non-robust process-shared mutexes: a process
+ *   killed while holding one blocks every later process forever, and
+ *   failchk and DB_REGISTER both misjudge many short-lived processes.
+ *   So every process holds a shared flock on DIR/lock while it is inside
+ *   the environment. One that meets DB_RUNRECOVERY, a lock timeout, or its
+ *   watchdog (store_watchdog) creates DIR/recover and gives up (the MTA
+ *   fails open). The next process that sees DIR/recover takes the flock
+ *   exclusively, which waits until nobody is inside, and recreates the
+ *   regions with DB_RECOVER: the stuck mutexes are gone and the log
+ *   restores every committed transaction.
+ * - Lock waits inside the environment are bounded by DB_SET_LOCK_TIMEOUT
+ *   with DB_TIME_NOTGRANTED; deadlocks are broken at once (DB_LOCK_DEFAULT)
+ *   and reported as STORE_RETRY so that the caller runs its transaction
+ *   again.
+ * - An env-less btree under a flock was faster but left zeroed pages after
+ *   a kill during a page split; a Concurrent Data Store hangs after an
+ *   unlucky kill. Neither meets the requirements.
+ * - Logs roll at 1 MiB and are removed automatically after a checkpoint,
+ *   which any process takes when 1 MiB of log has been written since the
+ *   last one, so recovery replays little.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <db.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "store_impl.h"
+
+#define STORE_FILE	"greylist.db"
+#define CACHE_BYTES	(8 * 1024 * 1024)	/* shared cache; pages a check touches only */
+#define LOG_MAX		(1024 * 1024)		/* bytes per log file */
+#define CKP_KBYTES	1024			/* checkpoint after this much log */
+#define OPEN_TRIES	3			/* recoveries before giving up */
+#define SCAN_PAUSE_NS	1000000			/* after a batch that deleted: lets checks in */
+
+struct bdb {
+	struct store base;	/* first: a struct store * is a struct bdb * */
+	DB_ENV	*env;
+	DB	*db;
+	DB_TXN	*txn;
+	int	 lockfd;
+	int	 timeout_ms;
+	char	 dir[PATH_MAX];
+	char	 dberr[256];		/* last message from libdb */
+};
+
+static const struct store_ops bdb_ops;
+
+static int	bdb_get(struct bdb *, const void *, size_t, void *, size_t *,
+		    int, struct err *);
+static int	bdb_put(struct bdb *, const void *, size_t, const void *,
+		    size_t, struct err *);
+
+/* For the watchdog, which may run at any instant. */
+static volatile sig_atomic_t store_inside;
+static char store_markpath[PATH_MAX];
+
+static void
+store_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	struct bdb *s = env->app_private;
+
+	(void)pfx;
+	if (s != NULL)
+		snprintf(s->dberr, sizeof(s->dberr), "%s", msg);
+}
+
+static void
+store_mark(void)
+{
+	int fd;
+
+	fd = open(store_markpath, O_WRONLY | O_CREAT | O_CLOEXEC, 0660);
+	if (fd != -1)
+		close(fd);
+}
+
+void
+store_watchdog(void)
+{
+	if (store_inside && store_markpath[0] != '\0')
+		store_mark();
+}
+
+static int64_t
+store_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Takes the flock (LOCK_SH or LOCK_EX) within the store's timeout.
+ * -1 = error, 0 = locked. */
+static int
+store_flock(struct bdb *s, int how, struct err *e)
+{
+	struct timespec pause = { 0, 500000 };
+	int64_t deadline = store_ms() + s->timeout_ms * 3 / 4;
+
+	while (flock(s->lockfd, how | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return err_set(e, "%s/lock: %s", s->dir,
+			    strerror(errno));
+		if (store_ms() >= deadline)
+			return err_set(e, "%s: database busy for %d ms",
+			    s->dir, s->timeout_ms * 3 / 4);
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 8000000)
+			pause.tv_nsec *= 2;
+	}
+	return 0;
+}
+
+/* Maps a libdb return code to the store's, with a message. */
+static int
+store_fail(struct bdb *s, int ret, const char *what, struct err *e)
+{
+	switch (ret) {
+	case DB_LOCK_DEADLOCK:
+		return STORE_RETRY;
+	case DB_LOCK_NOTGRANTED:
+		store_mark();
+		return err_set(e, "%s: %s: lock wait timed out", s->dir, what);
+	case DB_RUNRECOVERY:
+		store_mark();
+		return err_set(e, "%s: %s: database needs recovery; the next "
+		    "run recovers it", s->dir, what);
+	case ENOSPC:
+	case EROFS:
+	case EACCES:
+	case EPERM:
+		return err_set(e, "%s: %s: %s", s->dir, what, strerror(ret));
+	}
+	if (s->dberr[0] != '\0')
+		return err_set(e, "%s: %s: %s", s->dir, what, s->dberr);
+	return err_set(e, "%s: %s: %s", s->dir, what, db_strerror(ret));
+}
+
+static void
+store_detach(struct bdb *s)
+{
+	if (s->txn != NULL)
+		s->txn->abort(s->txn);
+	s->txn = NULL;
+	if (s->db != NULL)
+		s->db->close(s->db, DB_NOSYNC);
+	s->db = NULL;
+	if (s->env != NULL)
+		s->env->close(s->env, 0);
+	s->env = NULL;
+	store_inside = 0;
+	flock(s->lockfd, LOCK_UN);
+}
+
+/* Opens the environment and the database; create also creates both and
+ * runs recovery. -2 = recovery needed (marked), -1 = error, 0 = open. */
+static int
+store_attach(struct bdb *s, int create, struct err *e)
+{
+	u_int32_t flags = DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+	    DB_INIT_TXN;
+	DB_ENV *env;
+	int ret;
+
+	if ((ret = db_env_create(&env, 0)) != 0)
+		return err_set(e, "%s: %s", s->dir, db_strerror(ret));
+	s->env = env;
+	env->app_private = s;
+	env->set_errcall(env, store_errcall);
+	env->set_flags(env, DB_TXN_WRITE_NOSYNC | DB_TIME_NOTGRANTED, 1);
+	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_timeout(env, (db_timeout_t)s->timeout_ms * 500,
+	    DB_SET_LOCK_TIMEOUT);
+	if (create) {
+		env->set_cachesize(env, 0, CACHE_BYTES, 1);
+		env->set_lk_max_locks(env, 20000);
+		env->set_lk_max_objects(env, 20000);
+		env->set_lg_max(env, LOG_MAX);
+		env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+		flags |= DB_CREATE | DB_RECOVER;
+	}
+	if ((ret = env->open(env, s->dir, flags, 0660)) != 0) {
+		if (!create && ret != EACCES && ret != EPERM && ret != EROFS &&
+		    ret != ENOSPC) {
+			store_mark();
+			return STORE_RETRY;
+		}
+		return store_fail(s, ret, "cannot open environment", e);
+	}
+	if ((ret = db_create(&s->db, env, 0)) != 0)
+		return store_fail(s, ret, "cannot open database", e);
+	ret = s->db->open(s->db, NULL, STORE_FILE, NULL, DB_BTREE,
+	    DB_AUTO_COMMIT | (create ? DB_CREATE : 0), 0660);
+	if (ret == ENOENT && !create) {
+		store_mark();	/* created by a process that was killed */
+		return STORE_RETRY;
+	}
+	if (ret != 0) {
+		if (ret == EINVAL || ret == DB_OLD_VERSION)
+			return err_set(e, "%s/%s: not a greylist database",
+			    s->dir, STORE_FILE);
+		return store_fail(s, ret, STORE_FILE, e);
+	}
+	return 0;
+}
+
+/* Checks the format version, writing it into a new database.
+ * -1 = error, 0 = usable. */
+static int
+store_check_format(struct bdb *s, int create, struct err *e)
+{
+	uint8_t key[8], val[REC_MAX];
+	struct record r;
+	size_t klen = record_key_meta(key), vlen = sizeof(val);
+	int ret;
+
+	ret = bdb_get(s, key, klen, val, &vlen, 0, e);
+	if (ret < 0)
+		return ret == STORE_RETRY ?
+		    err_set(e, "%s: database busy", s->dir) : -1;
+	if (ret == 0 && create) {
+		memset(&r, 0, sizeof(r));
+		r.kind = REC_META;
+		r.format = REC_FORMAT;
+		vlen = record_encode(&r, val);
+		if (bdb_put(s, key, klen, val, vlen, e) != 0)
+			return -1;
+		return 0;
+	}
+	if (ret == 0)
+		return err_set(e, "%s/%s: not a greylist database", s->dir,
+		    STORE_FILE);
+	if (vlen < 4 || ((uint8_t *)val)[0] > REC_VERSION)
+		return err_set(e, "%s/%s: database format is newer than "
+		    "this greylist understands; upgrade greylist", s->dir,
+		    STORE_FILE);
+	if (record_decode(val, vlen, &r) == -1 || r.kind != REC_META)
+		return err_set(e, "%s/%s: corrupt format record", s->dir,
+		    STORE_FILE);
+	if (r.format > REC_FORMAT)
+		return err_set(e, "%s/%s: database format %u is newer than "
+		    "this greylist understands (%u); upgrade greylist",
+		    s->dir, STORE_FILE, r.format, REC_FORMAT);
+	return 0;
+}
+
+static int
+store_exists(const struct bdb *s, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", s->dir, name) >=
+	    sizeof(path))
+		return 0;
+	return stat(path, &st) == 0;
+}
+
+/* With the flock held exclusively: creates or recovers the environment.
+ * -1 = error, 0 = done. */
+static int
+store_recover(struct bdb *s, struct err *e)
+{
+	int ret;
+
+	if (!store_exists(s, "recover") && store_exists(s, "__db.001"))
+		return 0;	/* somebody else did it meanwhile */
+	/* Until the mark is gone nobody joins a half-made environment. */
+	store_mark();
+	store_inside = 1;
+	ret = store_attach(s, 1, e);
+	if (ret == 0)
+		ret = store_check_format(s, 1, e);
+	if (ret == 0 && unlink(store_markpath) == -1 && errno != ENOENT)
+		ret = err_set(e, "%s: %s", store_markpath, strerror(errno));
+	store_detach(s);
+	return ret;
+}
+
+static int
+store_mkdir(struct bdb *s, struct err *e)
+{
+	struct stat st;
+
+	if (stat(s->dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return err_set(e, "%s: not a directory", s->dir);
+		return 0;
+	}
+	if (errno != ENOENT ||
+	    (mkdir(s->dir, 0770) == -1 && errno != EEXIST))
+		return err_set(e, "cannot create %s: %s", s->dir,
+		    strerror(errno));
+	return 0;	/* EEXIST: a concurrent process made it */
+}
+
+/* One try at joining the environment: 1 = open, 0 = recovery needed
+ * first, -1 = error. */
+static int
+store_join(struct bdb *s, struct err *e)
+{
+	int ret;
+
+	if (store_flock(s, LOCK_SH, e) == -1)
+		return -1;
+	if (store_exists(s, "recover") || !store_exists(s, "__db.001")) {
+		flock(s->lockfd, LOCK_UN);
+		if (store_flock(s, LOCK_EX, e) == -1)
+			return -1;
+		ret = store_recover(s, e);
+		flock(s->lockfd, LOCK_UN);
+		return ret == -1 ? -1 : 0;
+	}
+	store_inside = 1;
+	if ((ret = store_attach(s, 0, e)) == 0)
+		ret = store_check_format(s, 0, e);
+	if (ret != 0) {
+		store_detach(s);
+		return ret == STORE_RETRY ? 0 : -1;
+	}
+	return 1;
+}
+
+int
+bdb_open(struct store **sp, const char *dir, int timeout_ms, struct err *e)
+{
+	struct bdb *s;
+	char path[PATH_MAX];
+	int i, ret = 0;
+
+	*sp = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return err_set(e, "%s", strerror(errno));
+	s->timeout_ms = timeout_ms;
+	s->lockfd = -1;
+	if ((size_t)snprintf(s->dir, sizeof(s->dir), "%s", dir) >=
+	    sizeof(s->dir) - 32) {
+		free(s);
+		return err_set(e, "database path too long");
+	}
+	snprintf(store_markpath, sizeof(store_markpath), "%s/recover", dir);
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	if (store_mkdir(s, e) == -1)
+		goto fail;
+	s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+	if (s->lockfd == -1) {
+		err_set(e, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < OPEN_TRIES && (ret = store_join(s, e)) == 0; i++)
+		;
+	if (ret == 1) {
+		s->base.ops = &bdb_ops;
+		*sp = &s->base;
+		return 0;
+	}
+	if (ret == 0)
+		err_set(e, "%s: recovery did not succeed", dir);
+	close(s->lockfd);
+fail:
+	free(s);
+	return -1;
+}
+
+static void
+bdb_close(struct bdb *s)
+{
+	if (s == NULL)
+		return;
+	store_detach(s);
+	close(s->lockfd);
+	free(s);
+}
+
+static int
+bdb_begin(struct bdb *s, struct err *e)
+{
+	int ret;
+
+	s->dberr[0] = '\0';
+	if ((ret = s->env->txn_begin(s->env, NULL, &s->txn, 0)) != 0) {
+		s->txn = NULL;
+		return store_fail(s, ret, "cannot begin transaction", e);
+	}
+	return 0;
+}
+
+static int
+bdb_commit(struct bdb *s, struct err *e)
+{
+	DB_TXN *txn = s->txn;
+	int ret;
+
+	s->txn = NULL;
+	if ((ret = txn->commit(txn, 0)) != 0)
+		return store_fail(s, ret, "cannot commit", e);
+	if ((ret = s->env->txn_checkpoint(s->env, CKP_KBYTES, 0, 0)) != 0)
+		return store_fail(s, ret, "checkpoint", e);
+	return 0;
+}
+
+static void
+bdb_abort(struct bdb *s)
+{
+	if (s->txn != NULL)
+		s->txn->abort(s->txn);
+	s->txn = NULL;
+}
+
+static void
+store_dbt(DBT *d, const void *data, size_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)(uintptr_t)data;
+	d->size = (u_int32_t)len;
+}
+
+static int
+bdb_get(struct bdb *s, const void *key, size_t klen, void *val,
+    size_t *vlen, int forupdate, struct err *e)
+{
+	DBT k, v;
+	int ret;
+
+	store_dbt(&k, key, klen);
+	memset(&v, 0, sizeof(v));
+	v.data = val;
+	v.ulen = (u_int32_t)*vlen;
+	v.flags = DB_DBT_USERMEM;
+	ret = s->db->get(s->db, s->txn, &k, &v,
+	    forupdate && s->txn != NULL ? DB_RMW : 0);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret == DB_BUFFER_SMALL) {
+		*vlen = v.size;
+		return err_set(e, "%s: stored value of %u bytes is corrupt",
+		    s->dir, v.size);
+	}
+	if (ret != 0)
+		return store_fail(s, ret, "read", e);
+	*vlen = v.size;
+	return 1;
+}
+
+static int
+bdb_put(struct bdb *s, const void *key, size_t klen, const void *val,
+    size_t vlen, struct err *e)
+{
+	DBT k, v;
+	int ret;
+
+	store_dbt(&k, key, klen);
+	store_dbt(&v, val, vlen);
+	ret = s->db->put(s->db, s->txn, &k, &v,
+	    s->txn == NULL ? DB_AUTO_COMMIT : 0);
+	return ret == 0 ? 0 : store_fail(s, ret, "write", e);
+}
+
+static int
+bdb_del(struct bdb *s, const void *key, size_t klen, struct err *e)
+{
+	DBT k;
+	int ret;
+
+	store_dbt(&k, key, klen);
+	ret = s->db->del(s->db, s->txn, &k,
+	    s->txn == NULL ? DB_AUTO_COMMIT : 0);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	return ret == 0 ? 1 : store_fail(s, ret, "delete", e);
+}
+
+/* Entries read by one scan batch, copied out of the transaction. */
+struct batch {
+	uint8_t	*buf;
+	size_t	 len, cap;
+	size_t	 n;
+};
+
+static int
+batch_add(struct batch *b, const DBT *k, const DBT *v)
+{
+	size_t need = 8 + k->size + v->size;
+	uint8_t *p;
+
+	if (b->len + need > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 65536;
+
+		while (cap < b->len + need)
+			cap *= 2;
+		if ((p = realloc(b->buf, cap)) == NULL)
+			return -1;
+		b->buf = p;
+		b->cap = cap;
+	}
+	p = b->buf + b->len;
+	memcpy(p, &k->size, 4);
+	memcpy(p + 4, &v->size, 4);
+	memcpy(p + 8, k->data, k->size);
+	memcpy(p + 8 + k->size, v->data, v->size);
+	b->len += need;
+	b->n++;
+	return 0;
+}
+
+/* Walks b: sets *k, *v (and lengths) to the entry at *off and advances. */
+static void
+batch_next(const struct batch *b, size_t *off, DBT *k, DBT *v)
+{
+	const uint8_t *p = b->buf + *off;
+
+	memset(k, 0, sizeof(*k));
+	memset(v, 0, sizeof(*v));
+	memcpy(&k->size, p, 4);
+	memcpy(&v->size, p + 4, 4);
+	k->data = (void *)(uintptr_t)(p + 8);
+	v->data = (void *)(uintptr_t)(p + 8 + k->size);
+	*off += 8 + k->size + v->size;
+}
+
+/* Reads up to max entries with the prefix from *from on (after it when
+ * skip is set) into b. -2 = retry, -1 = error, 0 = done. */
+static int
+scan_read(struct bdb *s, const DBT *prefix, DBT *from, int skip,
+    size_t max, struct batch *b, struct err *e)
+{
+	DBC *c;
+	DBT k, v;
+	int ret, op = DB_SET_RANGE;
+
+	b->len = b->n = 0;
+	if ((ret = bdb_begin(s, e)) != 0)
+		return ret;
+	if ((ret = s->db->cursor(s->db, s->txn, &c, DB_READ_COMMITTED)) != 0)
+		goto fail;
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = from->data;
+	k.size = from->size;
+	while (b->n < max && (ret = c->get(c, &k, &v, op)) == 0) {
+		op = DB_NEXT;
+		if (k.size < prefix->size ||
+		    memcmp(k.data, prefix->data, prefix->size) != 0) {
+			ret = DB_NOTFOUND;
+			break;
+		}
+		if (skip && k.size == from->size &&
+		    memcmp(k.data, from->data, k.size) == 0)
+			continue;
+		if (batch_add(b, &k, &v) == -1) {
+			ret = ENOMEM;
+			break;
+		}
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		goto fail;
+	return bdb_commit(s, e);
+fail:
+	bdb_abort(s);
+	return store_fail(s, ret, "scan", e);
+}
+
+/* Deletes the entries of b flagged in del[] that still hold the value
+ * read, so that an entry a check refreshed meanwhile survives.
+ * -2 = retry, -1 = error, 0 = done. */
+static int
+scan_delete(struct bdb *s, const struct batch *b, const char *del,
+    struct err *e)
+{
+	uint8_t cur[REC_MAX * 2];
+	size_t off = 0, i, clen;
+	DBT k, v;
+	int ret;
+
+	if ((ret = bdb_begin(s, e)) != 0)
+		return ret;
+	for (i = 0; i < b->n; i++) {
+		batch_next(b, &off, &k, &v);
+		if (!del[i])
+			continue;
+		clen = sizeof(cur);
+		ret = bdb_get(s, k.data, k.size, cur, &clen, 1, e);
+		if (ret == 1 && clen == v.size &&
+		    memcmp(cur, v.data, clen) == 0)
+			ret = bdb_del(s, k.data, k.size, e);
+		if (ret < 0) {
+			bdb_abort(s);
+			return ret;
+		}
+	}
+	return bdb_commit(s, e);
+}
+
+static int
+scan_retry(int ret, int *tries)
+{
+	return ret == STORE_RETRY && ++*tries < 100;
+}
+
+static int
+bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
+    store_scan_fn fn, void *arg, struct err *e)
+{
+	struct timespec pause = { 0, SCAN_PAUSE_NS };
+	struct batch b = { NULL, 0, 0, 0 };
+	uint8_t *last = NULL;
+	char *del = NULL;
+	size_t off, i;
+	DBT p, from, k, v;
+	int ret, act = SCAN_NEXT, tries;
+
+	store_dbt(&p, prefix, plen);
+	from = p;
+	if ((del = malloc(batch)) == NULL || (last = malloc(KEY_MAX)) == NULL)
+		goto nomem;
+	do {
+		tries = 0;
+		while (scan_retry(ret = scan_read(s, &p, &from,
+		    from.data == last, batch, &b, e), &tries))
+			;
+		if (ret != 0)
+			break;
+		memset(del, 0, batch);
+		for (off = 0, i = 0; i < b.n && act != SCAN_STOP; i++) {
+			batch_next(&b, &off, &k, &v);
+			act = fn(k.data, k.size, v.data, v.size, arg);
+			del[i] = act == SCAN_DELETE;
+			if (k.size <= KEY_MAX) {
+				memcpy(last, k.data, k.size);
+				store_dbt(&from, last, k.size);
+			}
+		}
+		tries = 0;
+		while (scan_retry(ret = scan_delete(s, &b, del, e), &tries))
+			;
+		if (ret == 0 && memchr(del, 1, b.n) != NULL)
+			nanosleep(&pause, NULL);
+	} while (ret == 0 && act != SCAN_STOP && b.n == batch);
+	if (ret == STORE_RETRY)
+		ret = err_set(e, "%s: scan: too many conflicts", s->dir);
+	free(b.buf);
+	free(del);
+	free(last);
+	return ret;
+nomem:
+	free(del);
+	return err_set(e, "%s", strerror(ENOMEM));
+}
+
+static int
+bdb_each(struct bdb *s, const void *prefix, size_t plen,
+    store_scan_fn fn, void *arg, struct err *e)
+{
+	DBC *c;
+	DBT k, v;
+	int ret, op = DB_SET_RANGE;
+
+	if ((ret = s->db->cursor(s->db, s->txn, &c, 0)) != 0)
+		return store_fail(s, ret, "read", e);
+	store_dbt(&k, prefix, plen);
+	memset(&v, 0, sizeof(v));
+	while ((ret = c->get(c, &k, &v, op)) == 0) {
+		op = DB_NEXT;
+		if (k.size < plen || memcmp(k.data, prefix, plen) != 0 ||
+		    fn(k.data, k.size, v.data, v.size, arg) == SCAN_STOP)
+			break;
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_fail(s, ret, "read", e);
+	return 0;
+}
+
+/* The operations as the store interface calls them. */
+static void
+op_close(struct store *st)
+{
+	bdb_close((struct bdb *)st);
+}
+
+static int
+op_begin(struct store *st, struct err *e)
+{
+	return bdb_begin((struct bdb *)st, e);
+}
+
+static int
+op_commit(struct store *st, struct err *e)
+{
+	return bdb_commit((struct bdb *)st, e);
+}
+
+static void
+op_abort(struct store *st)
+{
+	bdb_abort((struct bdb *)st);
+}
+
+static int
+op_get(struct store *st, const void *key, size_t klen, void *val,
+    size_t *vlen, int forupdate, struct err *e)
+{
+	return bdb_get((struct bdb *)st, key, klen, val, vlen, forupdate, e);
+}
+
+/* Expiry is purge's work here; ttl is for backends that expire keys. */
+static int
+op_put(struct store *st, const void *key, size_t klen, const void *val,
+    size_t vlen, int64_t ttl, struct err *e)
+{
+	(void)ttl;
+	return bdb_put((struct bdb *)st, key, klen, val, vlen, e);
+}
+
+static int
+op_del(struct store *st, const void *key, size_t klen, struct err *e)
+{
+	return bdb_del((struct bdb *)st, key, klen, e);
+}
+
+static int
+op_scan(struct store *st, const void *prefix, size_t plen, size_t batch,
+    store_scan_fn fn, void *arg, struct err *e)
+{
+	return bdb_scan((struct bdb *)st, prefix, plen, batch, fn, arg, e);
+}
+
+static int
+op_each(struct store *st, const void *prefix, size_t plen, store_scan_fn fn,
+    void *arg, struct err *e)
+{
+	return bdb_each((struct bdb *)st, prefix, plen, fn, arg, e);
+}
+
+static const struct store_ops bdb_ops = {
+	op_close, op_begin, op_commit, op_abort, op_get, op_put, op_del,
+	op_scan, op_each
+};

@@ -1,0 +1,38 @@
+/* What a store backend provides; see store.h for the meaning of each
+ * operation. Every backend's handle starts with a struct store. */
+#ifndef GREYLIST_STORE_IMPL_H
+#define GREYLIST_STORE_IMPL_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "store.h"
+
+struct store_ops {
+	void	(*close)(struct store *);
+	int	(*begin)(struct store *, struct err *);
+	int	(*commit)(struct store *, struct err *);
+	void	(*abort)(struct store *);
+	int	(*get)(struct store *, const void *, size_t, void *, size_t *,
+		    int, struct err *);
+	int	(*put)(struct store *, const void *, size_t, const void *,
+		    size_t, int64_t, struct err *);
+	int	(*del)(struct store *, const void *, size_t, struct err *);
+	int	(*scan)(struct store *, const void *, size_t, size_t,
+		    store_scan_fn, void *, struct err *);
+	int	(*each)(struct store *, const void *, size_t, store_scan_fn,
+		    void *, struct err *);
+};
+
+struct store {
+	const struct store_ops *ops;
+};
+
+/* store_bdb.c */
+int	bdb_open(struct store **, const char *dir, int timeout_ms,
+	    struct err *);
+
+/* store_redis.c */
+int	redis_open(struct store **, const struct conf *, struct err *);
+
+#endif
