@@ -481,7 +481,7 @@ conf_set_timeout(struct conf *c, const struct conf_kw *kw, char *val,
 		    conf_show(val, show, sizeof(show)));
 	if (n < 1 || n > CONF_TIMEOUT_MAX_MS)
 		return conf_err(pos, e, "%s: must be 1ms to 60s", kw->name);
-	c->timeout_ms = (int)n;
+	*CONF_FIELD(c, kw, int) = (int)n;
 	return 0;
 }
 
@@ -535,7 +535,91 @@ conf_set_reply(struct conf *c, const struct conf_kw *kw, char *val,
 	return 0;
 }
 
-/* header (RFC 5322 field name) and admin_group. */
+/* 1 = printable ASCII without spaces, 0 = not. */
+static int
+conf_printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 33 || *s > 126)
+			return 0;
+	return 1;
+}
+
+/* "host:port" with a port of 1 to 65535. 1 = valid, 0 = not. */
+static int
+conf_hostport(const char *s)
+{
+	const char	*colon = strrchr(s, ':');
+	int64_t		 port;
+
+	return colon != NULL && colon != s && conf_printable(s) &&
+	    conf_number(colon + 1, strlen(colon + 1), 65535, &port) == 0 &&
+	    port > 0;
+}
+
+static int
+conf_set_server(struct conf *c, const struct conf_kw *kw, char *val,
+    const struct conf_pos *pos, struct err *e)
+{
+	char	 show[CONF_SHOW_MAX];
+
+	if (!(strncmp(val, "unix:/", 6) == 0 && conf_printable(val)) &&
+	    !conf_hostport(val))
+		return conf_err(pos, e, "%s: expected unix:/PATH or HOST:PORT, "
+		    "not '%s'", kw->name, conf_show(val, show, sizeof(show)));
+	if (conf_replace(CONF_FIELD(c, kw, char *), val) == -1)
+		return conf_err(pos, e, "out of memory");
+	return 0;
+}
+
+static int
+conf_sentinel_item(struct conf *c, const char *s, const char **why)
+{
+	if (!conf_hostport(s)) {
+		*why = "not HOST:PORT";
+		return -1;
+	}
+	return strlist_add(&c->redis_sentinels, s);
+}
+
+static int
+conf_set_backend(struct conf *c, const struct conf_kw *kw, char *val,
+    const struct conf_pos *pos, struct err *e)
+{
+	if (strcmp(val, "bdb") == 0)
+		c->backend = BACKEND_BDB;
+	else if (strcmp(val, "redis") == 0)
+		c->backend = BACKEND_REDIS;
+	else
+		return conf_err(pos, e, "%s: expected bdb or redis", kw->name);
+	return 0;
+}
+
+/* The password is the file's first line; the file stays the admin's. */
+static int
+conf_set_password(struct conf *c, const struct conf_kw *kw, char *val,
+    const struct conf_pos *pos, struct err *e)
+{
+	char	 buf[512];
+	FILE	*f;
+	size_t	 n;
+
+	if ((f = fopen(val, "r")) == NULL)
+		return conf_err(pos, e, "%s: %s: %s", kw->name, val,
+		    strerror(errno));
+	n = fgets(buf, sizeof(buf), f) != NULL ? strcspn(buf, "\r\n") : 0;
+	fclose(f);
+	buf[n] = '\0';
+	if (n == 0)
+		return conf_err(pos, e, "%s: %s: no password on its first line",
+		    kw->name, val);
+	if (conf_replace(&c->redis_password, buf) == -1)
+		return conf_err(pos, e, "out of memory");
+	return 0;
+}
+
+/* header (RFC 5322 field name), admin_group, redis_prefix and
+ * redis_master. */
 static int
 conf_set_name(struct conf *c, const struct conf_kw *kw, char *val,
     const struct conf_pos *pos, struct err *e)
@@ -574,7 +658,15 @@ static const struct conf_kw conf_kws[] = {
 	{ "header", conf_set_name, NULL, CONF_OFF(header), 0, 0 },
 	{ "mta_users", conf_set_list, conf_user_item, 0, 0, 0 },
 	{ "admin_group", conf_set_name, NULL, CONF_OFF(admin_group), 0, 0 },
-	{ "timeout", conf_set_timeout, NULL, 0, 0, 0 },
+	{ "timeout", conf_set_timeout, NULL, CONF_OFF(timeout_ms), 0, 0 },
+	{ "backend", conf_set_backend, NULL, 0, 0, 0 },
+	{ "redis_server", conf_set_server, NULL, CONF_OFF(redis_server), 0, 0 },
+	{ "redis_password_file", conf_set_password, NULL, 0, 0, 0 },
+	{ "redis_prefix", conf_set_name, NULL, CONF_OFF(redis_prefix), 0, 0 },
+	{ "redis_timeout", conf_set_timeout, NULL, CONF_OFF(redis_timeout_ms),
+	    0, 0 },
+	{ "redis_sentinels", conf_set_list, conf_sentinel_item, 0, 0, 0 },
+	{ "redis_master", conf_set_name, NULL, CONF_OFF(redis_master), 0, 0 },
 };
 
 /* -1 = error, 0 = done; blank and comment lines are done at once. */
@@ -648,6 +740,10 @@ conf_check(const struct conf *c, const char *path, struct err *e)
 	if (c->whitelist_lifetime <= 0)
 		return err_set(e, "%s: whitelist_lifetime must be longer "
 		    "than 0", path);
+	if (c->backend == BACKEND_REDIS && c->redis_server == NULL &&
+	    (c->redis_sentinels.n == 0 || c->redis_master == NULL))
+		return err_set(e, "%s: backend redis needs redis_server, or "
+		    "redis_sentinels and redis_master", path);
 	return 0;
 }
 
@@ -694,6 +790,8 @@ conf_init(struct conf *c, const char *dbdir)
 	c->header = strdup(DEF_HEADER);
 	c->admin_group = strdup(DEF_ADMIN_GROUP);
 	c->timeout_ms = DEF_TIMEOUT_MS;
+	c->redis_prefix = strdup(DEF_REDIS_PREFIX);
+	c->redis_timeout_ms = DEF_REDIS_TIMEOUT_MS;
 	for (p = users; (u = conf_next(&p, " ")) != NULL;)
 		strlist_add(&c->mta_users, u);
 }
@@ -724,6 +822,11 @@ conf_free(struct conf *c)
 	free(c->header);
 	strlist_free(&c->mta_users);
 	free(c->admin_group);
+	free(c->redis_server);
+	free(c->redis_password);
+	free(c->redis_prefix);
+	strlist_free(&c->redis_sentinels);
+	free(c->redis_master);
 	memset(c, 0, sizeof(*c));
 }
 

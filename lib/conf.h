@@ -39,7 +39,17 @@ struct conf {
 	char	*admin_group;
 	int	 timeout_ms;		/* bound on database waits */
 	int	 log_stderr;		/* 0/1: copy decisions to stderr */
+	int	 backend;		/* BACKEND_BDB or BACKEND_REDIS */
+	char	*redis_server;		/* "unix:/path" or "host:port" */
+	char	*redis_password;	/* read from redis_password_file */
+	char	*redis_prefix;		/* put before every key */
+	int	 redis_timeout_ms;	/* connect and command timeout */
+	struct strlist redis_sentinels;	/* "host:port" each */
+	char	*redis_master;		/* the Sentinel master name */
 };
+
+#define BACKEND_BDB	0
+#define BACKEND_REDIS	1
 
 /* Fills c with the built-in defaults; database is set to dbdir. */
 void	conf_init(struct conf *c, const char *dbdir);

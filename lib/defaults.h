@@ -13,6 +13,9 @@
 #define DEF_ADMIN_GROUP	"root"
 #define DEF_MTA_USERS	"Debian-exim exim mail postfix"
 
+#define DEF_REDIS_PREFIX "greylist:"
+#define DEF_REDIS_TIMEOUT_MS 500	/* ms; a frozen server fails a check open this fast */
+
 #define ADDR_MAX	512		/* bytes; longest sender or recipient accepted */
 
 #endif

@@ -97,14 +97,39 @@ policy_get(struct store *s, const uint8_t *key, size_t klen,
 	return 0;
 }
 
+/* Seconds left until r (a triplet or tuplet) expires, at least 1. */
+static int64_t
+policy_left(const struct conf *c, const struct record *r, int64_t now)
+{
+	int64_t end;
+
+	end = r->kind == REC_TRIPLET && r->passed == 0 ?
+	    r->first + c->retry_window : r->last + c->whitelist_lifetime;
+	return end > now ? end - now : 1;
+}
+
+int64_t
+policy_ttl(const struct conf *c, const void *key, size_t klen,
+    const void *val, size_t vlen, int64_t now)
+{
+	struct entry en;
+
+	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
+	    (en.kind != REC_TRIPLET && en.kind != REC_TUPLET))
+		return 0;
+	return policy_left(c, &en.r, now);
+}
+
 static int
-policy_put(struct store *s, const uint8_t *key, size_t klen,
-    struct record *r, struct err *e)
+policy_put(struct store *s, const struct conf *c, const uint8_t *key,
+    size_t klen, struct record *r, int64_t now, struct err *e)
 {
 	uint8_t val[REC_MAX];
 
 	r->kind = key[0];
-	return store_put(s, key, klen, val, record_encode(r, val), e);
+	return store_put(s, key, klen, val, record_encode(r, val),
+	    r->kind == REC_TRIPLET || r->kind == REC_TUPLET ?
+	    policy_left(c, r, now) : 0, e);
 }
 
 /* Adds one to the counter of d in a shard picked by process. */
@@ -119,7 +144,7 @@ policy_bump(struct store *s, const struct decision *d, struct err *e)
 	if ((ret = policy_get(s, key, klen, &r, e)) != 0)
 		return ret;
 	r.count[policy_counter(d)]++;
-	return policy_put(s, key, klen, &r, e);
+	return policy_put(s, NULL, key, klen, &r, 0, e);
 }
 
 /* The domain of t's tuplet: "<>" stands for the null sender, so that its
@@ -148,7 +173,7 @@ policy_whitelist(struct store *s, const struct conf *c, const struct tuple *t,
 	}
 	w.last = now > w.last ? now : w.last;
 	w.passes++;
-	return policy_put(s, key, klen, &w, e);
+	return policy_put(s, c, key, klen, &w, now, e);
 }
 
 /* 1 = a pending triplet r retried at now may pass, 0 = not. */
@@ -319,7 +344,7 @@ policy_txn(struct store *s, const struct conf *c, const struct tuple *t,
 		}
 		policy_triplet(c, &tr, now, d);
 	}
-	if ((ret = policy_put(s, tkey, tlen, &tr, e)) != 0)
+	if ((ret = policy_put(s, c, tkey, tlen, &tr, now, e)) != 0)
 		return ret;
 	return d->pass ? policy_whitelist(s, c, t, now, e) : 0;
 }
@@ -380,7 +405,7 @@ policy_force_fn(struct store *s, void *arg, struct err *e)
 		r.passed = a->now;
 	r.last = a->now > r.last ? a->now : r.last;
 	r.passes++;
-	if ((ret = policy_put(s, key, klen, &r, e)) != 0)
+	if ((ret = policy_put(s, a->c, key, klen, &r, a->now, e)) != 0)
 		return ret;
 	return policy_whitelist(s, a->c, a->t, a->now, e);
 }

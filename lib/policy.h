@@ -66,6 +66,11 @@ int	policy_revoke(struct store *s, const struct tuple *t, size_t *n,
 void	policy_format(const struct conf *c, const struct tuple *t,
 	    const struct decision *d, char *out, size_t outlen);
 
+/* The TTL to store an encoded entry with at now: seconds until it
+ * expires (at least 1), 0 for kinds that never do. */
+int64_t	policy_ttl(const struct conf *c, const void *key, size_t klen,
+	    const void *val, size_t vlen, int64_t now);
+
 /* When en expires under c (epoch seconds); 0 = never. */
 int64_t	policy_expiry(const struct conf *c, const struct entry *en);
 

@@ -8,9 +8,11 @@
 #define STORE_TRIES	50	/* conflicts before a transaction gives up */
 
 int
-store_open(struct store **sp, const char *dir, int timeout_ms, struct err *e)
+store_open(struct store **sp, const struct conf *c, struct err *e)
 {
-	return bdb_open(sp, dir, timeout_ms, e);
+	if (c->backend == BACKEND_REDIS)
+		return redis_open(sp, c, e);
+	return bdb_open(sp, c->database, c->timeout_ms, e);
 }
 
 void
@@ -47,9 +49,9 @@ store_get(struct store *s, const void *key, size_t klen, void *val,
 
 int
 store_put(struct store *s, const void *key, size_t klen, const void *val,
-    size_t vlen, struct err *e)
+    size_t vlen, int64_t ttl, struct err *e)
 {
-	return s->ops->put(s, key, klen, val, vlen, 0, e);
+	return s->ops->put(s, key, klen, val, vlen, ttl, e);
 }
 
 int

@@ -4,7 +4,9 @@
 #define GREYLIST_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "conf.h"
 #include "err.h"
 
 #define STORE_RETRY	(-2)	/* conflict: abort and run the transaction again */
@@ -19,11 +21,11 @@ struct store;
 typedef int (*store_scan_fn)(const void *key, size_t klen, const void *val,
     size_t vlen, void *arg);
 
-/* Opens (creating the directory and database if missing) the store in
- * dir, waiting at most timeout_ms for a lock; recovers it first when a
- * crashed process left it marked. -1 = error, 0 = open. */
-int	store_open(struct store **sp, const char *dir, int timeout_ms,
-	    struct err *e);
+/* Opens the store c configures: the Berkeley DB environment in
+ * c->database (created if missing, recovered first when a crashed process
+ * left it marked, waiting at most c->timeout_ms for a lock), or the Redis
+ * server (c->redis_*). -1 = error, 0 = open. */
+int	store_open(struct store **sp, const struct conf *c, struct err *e);
 void	store_close(struct store *s);
 
 /* One transaction at a time per store. */
@@ -42,9 +44,11 @@ int	store_run(struct store *s, int (*fn)(struct store *, void *,
  * write lock at once. */
 int	store_get(struct store *s, const void *key, size_t klen, void *val,
 	    size_t *vlen, int forupdate, struct err *e);
-/* -2 = retry, -1 = error, 0 = stored. */
+/* ttl: seconds after which the backend may drop the entry on its own
+ * (Redis expires it; Berkeley DB leaves that to purge); 0 = never.
+ * -2 = retry, -1 = error, 0 = stored. */
 int	store_put(struct store *s, const void *key, size_t klen,
-	    const void *val, size_t vlen, struct err *e);
+	    const void *val, size_t vlen, int64_t ttl, struct err *e);
 /* -2 = retry, -1 = error, 0 = not found, 1 = deleted. */
 int	store_del(struct store *s, const void *key, size_t klen,
 	    struct err *e);

@@ -92,7 +92,7 @@ user_toggle_fn(struct store *s, void *arg, struct err *e)
 	r.flags ^= USER_OFF;
 	r.first = a->now;
 	a->off = (r.flags & USER_OFF) != 0;
-	return store_put(s, key, klen, val, record_encode(&r, val), e);
+	return store_put(s, key, klen, val, record_encode(&r, val), 0, e);
 }
 
 int
@@ -152,10 +152,11 @@ user_setwl_fn(struct store *s, void *arg, struct err *e)
 	r.first = a->now;
 	for (i = 0; ret == 0 && i < a->wl->n; i++)
 		ret = store_put(s, key, record_key_userwl(a->login,
-		    a->wl->v[i], key), val, record_encode(&r, val), e);
+		    a->wl->v[i], key), val, record_encode(&r, val), 0, e);
 	if (ret == 0 && (ret = user_read(s, a->login, key, &klen, &ur, e)) == 0) {
 		ur.passes = (uint32_t)a->wl->n;
-		ret = store_put(s, key, klen, val, record_encode(&ur, val), e);
+		ret = store_put(s, key, klen, val, record_encode(&ur, val), 0,
+		    e);
 	}
 	return ret;
 }

@@ -150,13 +150,12 @@ cmd_check(struct ctx *x, int argc, char **argv)
 	check_arm(x->conf.timeout_ms);
 	if (policy_exempt(&x->conf, &t, a.spf, &d)) {
 		ret = check_answer(x, &t, &d);
-		if (store_open(&s, x->conf.database, x->conf.timeout_ms,
-		    &e) == -1 || policy_count(s, &d, &e) == -1)
+		if (store_open(&s, &x->conf, &e) == -1 || policy_count(s, &d, &e) == -1)
 			cmd_log(x, LOG_WARNING, "not counted: %s", e.msg);
 		store_close(s);
 		return ret;
 	}
-	if (store_open(&s, x->conf.database, x->conf.timeout_ms, &e) == -1)
+	if (store_open(&s, &x->conf, &e) == -1)
 		return cmd_error("%s", e.msg);
 	ret = policy_check(s, &x->conf, &t, x->now, &d, &e);
 	if (ret == 0)

@@ -59,7 +59,7 @@ exempt_txn(struct store *s, void *arg, struct err *e)
 		r.kind = a->items[i].kind;
 		if (a->add)
 			ret = store_put(s, key, klen, val,
-			    record_encode(&r, val), e);
+			    record_encode(&r, val), 0, e);
 		else
 			ret = store_del(s, key, klen, e);
 		if (ret < 0)

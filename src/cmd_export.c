@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "csvio.h"
+#include "policy.h"
 #include "record.h"
 #include "store.h"
 #include "user.h"
@@ -46,6 +47,8 @@ struct import_set {
 	int	 header;		/* the header row was read */
 	unsigned seen;			/* counter rows read, bit per counter */
 	uint64_t count[CNT_N];
+	const struct conf *conf;	/* for the entries' lifetimes */
+	int64_t	 now;
 };
 
 /* One CSV row being checked. */
@@ -568,7 +571,8 @@ import_txn(struct store *s, const struct import_set *set, size_t *off,
 		return ret;
 	for (i = 0; i < IMPORT_TXN && at < set->len; i++) {
 		import_next(set, &at, &k, &klen, &v, &vlen);
-		if ((ret = store_put(s, k, klen, v, vlen, e)) != 0) {
+		if ((ret = store_put(s, k, klen, v, vlen, policy_ttl(set->conf,
+		    k, klen, v, vlen, set->now), e)) != 0) {
 			store_abort(s);
 			return ret;
 		}
@@ -606,7 +610,7 @@ import_count_txn(struct store *s, const struct import_set *set,
 	for (i = 0; i < CNT_N; i++)
 		r.count[i] = r.count[i] > UINT64_MAX - set->count[i] ?
 		    UINT64_MAX : r.count[i] + set->count[i];
-	if ((ret = store_put(s, key, klen, val, record_encode(&r, val),
+	if ((ret = store_put(s, key, klen, val, record_encode(&r, val), 0,
 	    e)) != 0) {
 		store_abort(s);
 		return ret;
@@ -865,6 +869,8 @@ cmd_import(struct ctx *x, int argc, char **argv)
 	if (import_parse(argc, argv, &a) != 0)
 		return EXIT_ERROR;
 	memset(&set, 0, sizeof(set));
+	set.conf = &x->conf;
+	set.now = x->now;
 	if (a.postgrey != NULL)
 		ret = postgrey_read(x, a.postgrey, &set, &e);
 	else

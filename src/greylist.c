@@ -122,7 +122,7 @@ cmd_open(struct ctx *x)
 	struct store *s;
 	struct err e;
 
-	if (store_open(&s, x->conf.database, x->conf.timeout_ms, &e) == -1) {
+	if (store_open(&s, &x->conf, &e) == -1) {
 		cmd_error("%s", e.msg);
 		return NULL;
 	}
