@@ -618,8 +618,22 @@ conf_set_password(struct conf *c, const struct conf_kw *kw, char *val,
 	return 0;
 }
 
-/* header (RFC 5322 field name), admin_group, redis_prefix and
- * redis_master. */
+/* One word of printable ASCII: redis_prefix and redis_master. */
+static int
+conf_set_word(struct conf *c, const struct conf_kw *kw, char *val,
+    const struct conf_pos *pos, struct err *e)
+{
+	char	 show[CONF_SHOW_MAX];
+
+	if (val[0] == '\0' || !conf_printable(val) || strlen(val) > 100)
+		return conf_err(pos, e, "%s: not one word of printable ASCII "
+		    "'%s'", kw->name, conf_show(val, show, sizeof(show)));
+	if (conf_replace(CONF_FIELD(c, kw, char *), val) == -1)
+		return conf_err(pos, e, "out of memory");
+	return 0;
+}
+
+/* header (RFC 5322 field name) and admin_group. */
 static int
 conf_set_name(struct conf *c, const struct conf_kw *kw, char *val,
     const struct conf_pos *pos, struct err *e)
@@ -662,11 +676,11 @@ static const struct conf_kw conf_kws[] = {
 	{ "backend", conf_set_backend, NULL, 0, 0, 0 },
 	{ "redis_server", conf_set_server, NULL, CONF_OFF(redis_server), 0, 0 },
 	{ "redis_password_file", conf_set_password, NULL, 0, 0, 0 },
-	{ "redis_prefix", conf_set_name, NULL, CONF_OFF(redis_prefix), 0, 0 },
+	{ "redis_prefix", conf_set_word, NULL, CONF_OFF(redis_prefix), 0, 0 },
 	{ "redis_timeout", conf_set_timeout, NULL, CONF_OFF(redis_timeout_ms),
 	    0, 0 },
 	{ "redis_sentinels", conf_set_list, conf_sentinel_item, 0, 0, 0 },
-	{ "redis_master", conf_set_name, NULL, CONF_OFF(redis_master), 0, 0 },
+	{ "redis_master", conf_set_word, NULL, CONF_OFF(redis_master), 0, 0 },
 };
 
 /* -1 = error, 0 = done; blank and comment lines are done at once. */

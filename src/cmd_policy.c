@@ -42,14 +42,14 @@
 #define POL_LINE_MAX	4096	/* bytes in a line; Postfix sends less */
 #define POL_ATTRS_MAX	100	/* attributes in a request; Postfix sends ~30 */
 #define POL_BUF		(4 * POL_LINE_MAX)	/* input buffer, bytes */
-#define POL_IDLE_MS	100	/* ms between looks for a recovery mark while idle */
+#define POL_IDLE_MS	100	/* ms between looks for DIR/recover when idle */
 #define POL_REPLY_MAX	1280	/* bytes; policy_format's line is below 1024 */
 
-/* The attributes used; all others are read and ignored. */
-enum { A_REQUEST, A_STATE, A_CLIENT, A_SENDER, A_RCPT, A_HELO, A_INSTANCE,
-	A_N };
+/* The attributes used (check ignores the HELO name too); all others are
+ * read and ignored. */
+enum { A_REQUEST, A_STATE, A_CLIENT, A_SENDER, A_RCPT, A_INSTANCE, A_N };
 static const char *const pol_names[A_N] = { "request", "protocol_state",
-	"client_address", "sender", "recipient", "helo_name", "instance" };
+	"client_address", "sender", "recipient", "instance" };
 
 struct pol_req {
 	char	 val[A_N][POL_LINE_MAX + 1];
@@ -60,19 +60,23 @@ struct pol_req {
 
 struct pol {
 	struct ctx	*x;
-	struct store	*s;		/* NULL between uses when closed */
+	struct store	*s;		/* NULL while closed */
 	char		 mark[PATH_MAX];	/* DIR/recover */
-	int		 fixed;		/* GREYLIST_NOW: x->now for every request */
+	int		 fixed;		/* GREYLIST_NOW given: x->now always */
 	char		 buf[POL_BUF];	/* input not yet taken: [start, end) */
 	size_t		 start, end;
 	int		 skip;		/* discarding the rest of a long line */
 	struct pol_req	 r;
 };
 
-/* Ends the process when a request spends longer than the database
- * timeout inside the store (a mutex left held by a killed process never
- * returns): marks the store for recovery, answers DUNNO and exits 2, so
- * that Postfix goes on without greylisting and starts a new process. */
+/* Set while a request waits for its reply: the watchdog answers it. */
+static volatile sig_atomic_t pol_pending;
+
+/* Ends the process when it spends longer than the database timeout in
+ * the store (a mutex left held by a killed process never returns): marks
+ * the store for recovery, answers DUNNO to the pending request and exits
+ * 2, so that Postfix goes on without greylisting and starts a new
+ * process. */
 static void
 pol_watchdog(int sig)
 {
@@ -82,7 +86,8 @@ pol_watchdog(int sig)
 
 	(void)sig;
 	store_watchdog();
-	(void)!write(STDOUT_FILENO, reply, sizeof(reply) - 1);
+	if (pol_pending)
+		(void)!write(STDOUT_FILENO, reply, sizeof(reply) - 1);
 	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
 	_exit(EXIT_ERROR);
 }
@@ -141,7 +146,8 @@ pol_drop(struct pol *p)
 	p->s = NULL;
 }
 
-/* Closes the store when a process asked for recovery (DIR/recover). */
+/* Closes the store when a process asked for recovery (DIR/recover); the
+ * caller runs the watchdog. */
 static void
 pol_recheck(struct pol *p)
 {
@@ -152,6 +158,15 @@ pol_recheck(struct pol *p)
 		cmd_log(p->x, LOG_INFO, "policy: database closed for a "
 		    "recovery");
 	}
+}
+
+/* pol_recheck while idle, under the watchdog. */
+static void
+pol_idle(struct pol *p)
+{
+	pol_arm(p->x->conf.timeout_ms);
+	pol_recheck(p);
+	pol_arm(0);
 }
 
 /* Writes "action=ACTION[ TEXT]" and the empty line that ends a reply.
@@ -165,6 +180,7 @@ pol_reply(struct pol *p, const char *action, const char *text)
 	int ret;
 
 	pol_arm(0);
+	pol_pending = 0;
 	ret = snprintf(out, sizeof(out), "action=%s%s%s\n\n", action,
 	    text != NULL ? " " : "", text != NULL ? text : "");
 	if (ret < 0 || (size_t)ret >= sizeof(out))
@@ -239,8 +255,9 @@ pol_decide(struct pol *p, const struct tuple *t, struct decision *d,
 	const struct conf *c = &p->x->conf;
 	int64_t now = p->fixed ? p->x->now : (int64_t)time(NULL);
 
-	pol_recheck(p);
+	pol_pending = 1;
 	pol_arm(c->timeout_ms);
+	pol_recheck(p);
 	if (policy_exempt(c, t, NULL, d)) {
 		if (pol_open(p, e) == -1 || policy_count(p->s, d, e) == -1) {
 			cmd_log(p->x, LOG_WARNING, "policy: not counted: %s",
@@ -457,7 +474,7 @@ pol_fill(struct pol *p)
 	pfd.events = POLLIN;
 	while ((ret = poll(&pfd, 1, p->s != NULL ? POL_IDLE_MS : -1)) <= 0) {
 		if (ret == 0)
-			pol_recheck(p);
+			pol_idle(p);
 		else if (errno != EINTR)
 			break;
 	}
@@ -521,7 +538,9 @@ cmd_policy(struct ctx *x, int argc, char **argv)
 	pol_quiet(x);
 	pol_signals();
 	ret = pol_run(p);
+	pol_arm(x->conf.timeout_ms);
 	store_close(p->s);
+	pol_arm(0);
 	free(p);
 	return ret;
 }

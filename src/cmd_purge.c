@@ -65,6 +65,11 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cmd_error("purge: unexpected argument '%s'", argv[optind]);
+	if (x->conf.backend == BACKEND_REDIS) {
+		printf("nothing to purge: the redis backend expires entries "
+		    "by itself\n");
+		return 0;
+	}
 	if ((s = cmd_open(x)) == NULL)
 		return EXIT_ERROR;
 	for (i = 0; i < sizeof(kinds) && ret == 0; i++)

@@ -285,6 +285,7 @@ teardown() {
 }
 
 @test "a database path that is a regular file is an error" {
+	bdb_only "the database directory and its files"
 	printf 'plain file\n' >"$DB"
 	run -2 --separate-stderr check_at "$T0" "$IP" "$S" "$R"
 	assert_error
@@ -292,6 +293,7 @@ teardown() {
 }
 
 @test "a database file that is not a database is an error and left as it was" {
+	bdb_only "the database directory and its files"
 	mkdir "$DB"
 	yes 'this is not a Berkeley DB file' | head -c 16384 >"$DB/greylist.db"
 	cp "$DB/greylist.db" "$BATS_TEST_TMPDIR/garbage"
@@ -301,6 +303,7 @@ teardown() {
 }
 
 @test "a database file that is not a database stays refused on a second call" {
+	bdb_only "the database directory and its files"
 	mkdir "$DB"
 	yes 'this is not a Berkeley DB file' | head -c 16384 >"$DB/greylist.db"
 	cp "$DB/greylist.db" "$BATS_TEST_TMPDIR/garbage"
@@ -311,6 +314,7 @@ teardown() {
 }
 
 @test "a read-only database directory is an error and left as it was" {
+	bdb_only "the database directory and its files"
 	seed
 	if [ "$(id -u)" -eq 0 ]; then
 		open_to_nobody
@@ -327,6 +331,7 @@ teardown() {
 }
 
 @test "a database directory the caller cannot enter is an error" {
+	bdb_only "the database directory and its files"
 	[ "$(id -u)" -eq 0 ] || skip 'needs root to run as another user'
 	seed
 	open_to_nobody

@@ -27,9 +27,14 @@ rows() {
 # runs the binary on it.
 other_db() {
 	DB2=$BATS_TEST_TMPDIR/db2
+	CONF2=$BATS_TEST_TMPDIR/greylist2.conf
+	cp "$CONF" "$CONF2"
+	if [ -n "${GREYLIST_TEST_REDIS:-}" ]; then
+		echo "redis_prefix t$$.${BATS_TEST_NUMBER}.2:" >>"$CONF2"
+	fi
 }
 gl2() {
-	"$GREYLIST_BIN" -c "$CONF" -d "$DB2" "$@"
+	"$GREYLIST_BIN" -c "$CONF2" -d "$DB2" "$@"
 }
 
 # export_to FILE: export exits 0 with nothing on stderr, into FILE.

@@ -26,7 +26,17 @@ setup() {
 	DB=$BATS_TEST_TMPDIR/db
 	CONF=$BATS_TEST_TMPDIR/greylist.conf
 	printf 'database %s\n' "$DB" >"$CONF"
+	if [ -n "${GREYLIST_TEST_REDIS:-}" ]; then
+		printf '%s\n' 'backend redis' "redis_server $GREYLIST_TEST_REDIS" \
+			"redis_prefix t$$.${BATS_TEST_NUMBER}:" >>"$CONF"
+	fi
 	export DB CONF
+}
+
+# bdb_only WHY: skips a test that is about the Berkeley DB files when the
+# suite runs against the Redis backend (t/redis-run).
+bdb_only() {
+	[ -z "${GREYLIST_TEST_REDIS:-}" ] || skip "Berkeley DB only: $*"
 }
 
 # conf LINE...: append lines to the test's config file.

@@ -1,0 +1,233 @@
+#!/usr/bin/env bats
+# share/exim/greylist.acl in the real Exim (shared/DESIGN.md section 3):
+# "exim -bh IP" runs an SMTP session from client IP on stdin and stdout,
+# with no daemon, no network and no delivery, under a test configuration
+# (t/exim/exim.conf) that includes greylist.acl unchanged. Exim's log
+# lines go to stderr, prefixed "LOG: ".
+
+load test_helper
+
+: "${GREYLIST_SRCDIR:=$BATS_TEST_DIRNAME/..}"
+HELPERS=$BATS_TEST_DIRNAME/exim
+IP=192.0.2.1
+S=alice@example.org
+R=bob@example.net
+FAILED='451 4.3.0 Greylisting unavailable, please retry later'
+
+setup() {
+	EXIM=$(command -v exim || command -v /usr/sbin/exim) ||
+		skip "exim is not installed (Debian: exim4-daemon-light)"
+	unset GREYLIST_NOW
+	DB=$BATS_TEST_TMPDIR/db
+	CONF=$BATS_TEST_TMPDIR/greylist.conf
+	printf 'database %s\n' "$DB" >"$CONF"
+	export DB CONF
+	mkdir -p "$BATS_TEST_TMPDIR/exim/spool"
+	# The Exim macros of the test, written above t/exim/exim.conf.
+	declare -gA MACRO=(
+		[TEST_DIR]=$BATS_TEST_TMPDIR
+		[TEST_UID]=$(id -u)
+		[TEST_GID]=$(id -g)
+		[GREYLIST_ACL]=$GREYLIST_SRCDIR/share/exim/greylist.acl
+		[GREYLIST_BIN]=$GREYLIST_BIN
+		[GREYLIST_CONF]=$CONF
+		[GREYLIST_TIMEOUT]=1
+	)
+}
+
+# smtp IP COMMAND...: an SMTP session from client IP: EHLO, the commands,
+# QUIT, kept in $BATS_TEST_TMPDIR/session. Exim's replies on stdout
+# (without the CRs), its log lines on stderr; Exim's exit status.
+smtp() {
+	local ip=$1 name
+	shift
+	for name in "${!MACRO[@]}"; do
+		printf '%s = %s\n' "$name" "${MACRO[$name]}"
+	done >"$BATS_TEST_TMPDIR/exim.conf"
+	cat "$HELPERS/exim.conf" >>"$BATS_TEST_TMPDIR/exim.conf"
+	chmod 644 "$BATS_TEST_TMPDIR/exim.conf"
+	printf '%s\r\n' 'EHLO client.example.org' "$@" QUIT |
+		tee "$BATS_TEST_TMPDIR/session" |
+		"$EXIM" -C "$BATS_TEST_TMPDIR/exim.conf" -bh "$ip" | tr -d '\r'
+	return "${PIPESTATUS[2]}"
+}
+
+# rcpt_at SECONDS SENDER RCPT [COMMAND...]: MAIL and RCPT from $IP with
+# the test clock at SECONDS, then the COMMANDs.
+rcpt_at() {
+	GREYLIST_NOW=$1 smtp "$IP" "MAIL FROM:<$2>" "RCPT TO:<$3>" "${@:4}"
+}
+
+# record FILE: greylist is run through t/exim/record-args, which writes
+# its arguments to FILE.
+record() {
+	MACRO[GREYLIST_BIN]="/bin/sh $HELPERS/record-args $1 $GREYLIST_BIN"
+}
+
+# argv FILE ARG...: FILE holds exactly the ARGs, each ended by a NUL.
+argv() {
+	local file=$1
+	shift
+	printf '%s\0' "$@" >"$BATS_TEST_TMPDIR/expected"
+	cmp "$BATS_TEST_TMPDIR/expected" "$file"
+}
+
+# The three ways a check can fail: no program, no answer, exit 2.
+missing_binary() {
+	MACRO[GREYLIST_BIN]=$BATS_TEST_TMPDIR/no-such-greylist
+}
+hanging_binary() {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	MACRO[GREYLIST_BIN]="/bin/sh $HELPERS/hang $BATS_TEST_TMPDIR/fifo"
+}
+failing_binary() {
+	conf 'no_such_keyword yes'
+}
+
+@test "the first RCPT of a new triplet is deferred with greylist's 451 line" {
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
+	assert_line "$DEFER5"
+	refute_line '250 Accepted'
+}
+
+@test "the defer reply is the program's line, code and all" {
+	conf 'reply 450 4.2.0 Wait %s seconds'
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
+	assert_line '450 4.2.0 Wait 300 seconds'
+}
+
+@test "an early retry is deferred for the time left" {
+	run -0 rcpt_at "$T0" "$S" "$R"
+	run -0 --separate-stderr rcpt_at $((T0 + 60)) "$S" "$R"
+	assert_line "$DEFER4"
+}
+
+@test "the same RCPT after the embargo is accepted" {
+	run -0 rcpt_at "$T0" "$S" "$R"
+	run -0 --separate-stderr rcpt_at $((T0 + EMBARGO)) "$S" "$R"
+	assert_line '250 Accepted'
+	refute_line --partial '451 '
+}
+
+@test "a message accepted after the embargo carries the X-Greylist header" {
+	run -0 rcpt_at "$T0" "$S" "$R"
+	run -0 --separate-stderr rcpt_at $((T0 + EMBARGO)) "$S" "$R" \
+		DATA 'Subject: test' '' 'Hello.' .
+	assert_line '250-headers:'
+	assert_line '250-X-Greylist: delayed 300 seconds'
+	assert_line '250 end of headers'
+}
+
+@test "each RCPT of a message gets its own decision" {
+	run -0 rcpt_at "$T0" "$S" "$R"
+	run -0 --separate-stderr rcpt_at $((T0 + EMBARGO)) "$S" carol@example.net \
+		"RCPT TO:<$R>" DATA '' 'Hello.' .
+	assert_output --partial $'250 OK\n'"$DEFER5"$'\n250 Accepted\n354 '
+	assert_line '250-X-Greylist: delayed 300 seconds'
+}
+
+@test "the null sender reaches greylist as an empty --sender argument" {
+	record "$BATS_TEST_TMPDIR/args"
+	run -0 --separate-stderr rcpt_at "$T0" '' "$R"
+	assert_line "$DEFER5"
+	argv "$BATS_TEST_TMPDIR/args" -c "$CONF" check --ip="$IP" --sender= \
+		--rcpt="$R" --helo=client.example.org
+}
+
+@test "a sender with spaces, quotes, semicolons and command substitutions reaches greylist byte for byte" {
+	local sender=$'"a b\\"c \'d;$(touch x) `touch y`"@Example.org'
+	record "$BATS_TEST_TMPDIR/args"
+	run -0 --separate-stderr rcpt_at "$T0" "$sender" "$R"
+	assert_line "$DEFER5"
+	sed -n 's/^MAIL FROM:<\(.*\)>\r$/\1/p' "$BATS_TEST_TMPDIR/session" \
+		>"$BATS_TEST_TMPDIR/sent"
+	tr '\0' '\n' <"$BATS_TEST_TMPDIR/args" | sed -n 's/^--sender=//p' \
+		>"$BATS_TEST_TMPDIR/received"
+	cmp "$BATS_TEST_TMPDIR/sent" "$BATS_TEST_TMPDIR/received"
+	argv "$BATS_TEST_TMPDIR/args" -c "$CONF" check --ip="$IP" \
+		--sender="$sender" --rcpt="$R" --helo=client.example.org
+}
+
+@test "a second attempt by a hostile sender passes after the embargo" {
+	local sender='"a b\"c;$(x)`y`"@example.org'
+	run -0 rcpt_at "$T0" "$sender" "$R"
+	run -0 --separate-stderr rcpt_at $((T0 + EMBARGO)) "$sender" "$R"
+	assert_line '250 Accepted'
+}
+
+@test "without GREYLIST_CONF and GREYLIST_SPF the check gets neither -c nor --spf" {
+	unset 'MACRO[GREYLIST_CONF]'
+	MACRO[GREYLIST_BIN]="/bin/sh $HELPERS/record-args $BATS_TEST_TMPDIR/args /bin/true"
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
+	argv "$BATS_TEST_TMPDIR/args" check --ip="$IP" --sender="$S" \
+		--rcpt="$R" --helo=client.example.org
+}
+
+@test "GREYLIST_SPF passes its value as --spf" {
+	MACRO[GREYLIST_SPF]='$acl_m_spf'
+	MACRO[TEST_SPF_RESULT]=pass
+	conf 'spf_bypass yes'
+	record "$BATS_TEST_TMPDIR/args"
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R" DATA '' 'Hello.' .
+	assert_line '250 Accepted'
+	assert_line '250-X-Greylist: exempt (SPF pass)'
+	argv "$BATS_TEST_TMPDIR/args" -c "$CONF" check --ip="$IP" --sender="$S" \
+		--rcpt="$R" --helo=client.example.org --spf=pass
+}
+
+@test "a missing greylist binary is logged and the recipient accepted" {
+	missing_binary
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
+	assert_line '250 Accepted'
+	assert_regex "$stderr" 'LOG: .*greylist check failed \(exit 127\), accepting'
+}
+
+@test "a greylist that does not answer in GREYLIST_TIMEOUT seconds is logged and the recipient accepted" {
+	hanging_binary
+	SECONDS=0
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
+	assert [ "$SECONDS" -lt 5 ]
+	assert_line '250 Accepted'
+	assert_regex "$stderr" 'LOG: .*greylist check failed \(exit 124\), accepting'
+}
+
+@test "a greylist error (exit 2) is logged with its message and the recipient accepted" {
+	failing_binary
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
+	assert_line '250 Accepted'
+	assert_regex "$stderr" "LOG: .*greylist check failed \\(exit 2\\), accepting: greylist: $CONF: line 2: "
+}
+
+@test "with GREYLIST_FAIL_CLOSED a missing greylist binary defers the recipient" {
+	MACRO[GREYLIST_FAIL_CLOSED]=yes
+	missing_binary
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
+	assert_line "$FAILED"
+	refute_line '250 Accepted'
+	assert_regex "$stderr" 'LOG: .*greylist check failed \(exit 127\), deferring'
+}
+
+@test "with GREYLIST_FAIL_CLOSED a hanging greylist defers the recipient" {
+	MACRO[GREYLIST_FAIL_CLOSED]=yes
+	hanging_binary
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
+	assert_line "$FAILED"
+	refute_line '250 Accepted'
+	assert_regex "$stderr" 'LOG: .*greylist check failed \(exit 124\), deferring'
+}
+
+@test "with GREYLIST_FAIL_CLOSED a greylist error (exit 2) defers the recipient" {
+	MACRO[GREYLIST_FAIL_CLOSED]=yes
+	failing_binary
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
+	assert_line "$FAILED"
+	refute_line '250 Accepted'
+	assert_regex "$stderr" 'LOG: .*greylist check failed \(exit 2\), deferring'
+}
+
+@test "with GREYLIST_FAIL_CLOSED a greylist pass is still accepted" {
+	MACRO[GREYLIST_FAIL_CLOSED]=yes
+	conf "no_delay $IP"
+	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
+	assert_line '250 Accepted'
+}

@@ -1,0 +1,352 @@
+#!/usr/bin/env bats
+# Resource faults (DESIGN.md section 7): a full file system, a read-only
+# database, and damaged database, region and log files. Each makes check
+# exit 2 with one "greylist: ..." line (the MTA fails open) or is recovered
+# by itself, and never loses, or silently rewrites, what was stored. A
+# database from a newer format version is in store.bats.
+
+load test_helper
+
+HEADER='type,network,sender,recipient,domain,entry,first_seen,last_seen,passed_at,blocked,passes,count'
+
+teardown() {
+	if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then
+		umount "$MNT"
+	fi
+	if [ -n "${OPEN_DIR:-}" ]; then
+		rm -rf "$OPEN_DIR"
+	fi
+}
+
+# small_fs SIZE: mounts a tmpfs of SIZE for this test and moves the
+# database onto it; skips unless this test may mount one (root).
+small_fs() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to mount a small file system"
+	MNT=$BATS_TEST_TMPDIR/fs
+	mkdir -p "$MNT"
+	if ! mount -t tmpfs -o "size=$1" tmpfs "$MNT" 2>/dev/null; then
+		MNT=
+		skip "mounting a tmpfs is not permitted here"
+	fi
+	DB=$MNT/db
+	printf 'database %s\n' "$DB" >"$CONF"
+}
+
+# fill_fs: fills the test's file system to its last byte.
+fill_fs() {
+	dd if=/dev/zero of="$MNT/fill" bs=4k 2>/dev/null || true
+	assert_equal "$(df --output=avail "$MNT" | tail -n 1 | tr -d ' ')" 0
+}
+
+# new_until_full: checks new triplets at T0 until one is not stored (the
+# log's last page may still hold a few); leaves that run's status and
+# output, and the triplets that were stored in $BATS_TEST_TMPDIR/new.
+new_until_full() {
+	local i
+	: >"$BATS_TEST_TMPDIR/new"
+	for i in $(seq 1 200); do
+		run --separate-stderr check_at "$T0" 198.51.$i.1 \
+			new$i@example.org b@example.net
+		[ "$status" -eq 1 ] || return 0
+		echo "$i" >>"$BATS_TEST_TMPDIR/new"
+	done
+	fail "200 new triplets stored on a full file system"
+}
+
+# stored N: imports N pending triplets first seen at T0: triplet I is
+# (10.A.B.0/24, sI@example.org, r@example.net) with A.B = I as two bytes.
+stored() {
+	awk -v n="$1" -v t="$T0" -v h="$HEADER" 'BEGIN {
+		print h
+		for (i = 0; i < n; i++)
+			printf "triplet,10.%d.%d.0/24,s%d@example.org,r@example.net,,,%d,%d,,1,0,\n",
+			    int(i / 256) % 256, i % 256, i, t, t
+	}' >"$BATS_TEST_TMPDIR/stored.csv"
+	run -0 gl import "$BATS_TEST_TMPDIR/stored.csv"
+}
+
+# check_stored I [CLOCK]: check of stored triplet I, at T0 + 60 by default.
+check_stored() {
+	run --separate-stderr check_at "${2:-$((T0 + 60))}" \
+		10.$(($1 / 256 % 256)).$(($1 % 256)).1 s$1@example.org r@example.net
+}
+
+# remembered IP SENDER RCPT: the triplet, first seen at T0, is in the
+# database (at T0 + 60 it is an early retry with four minutes left).
+remembered() {
+	run -1 --separate-stderr check_at $((T0 + 60)) "$1" "$2" "$3"
+	assert_reply "$DEFER4"
+}
+
+# triplets: network, sender, recipient and first seen of every stored
+# triplet, sorted.
+triplets() {
+	gl export | grep '^triplet,' | cut -d, -f2-4,7 | sort
+}
+
+# assert_kept BEFORE: every triplet in the file BEFORE is still stored,
+# first seen unchanged.
+assert_kept() {
+	triplets >"$BATS_TEST_TMPDIR/after"
+	run comm -23 "$1" "$BATS_TEST_TMPDIR/after"
+	assert_output ''
+}
+
+# open_dir: the config and database in a directory other users may enter
+# (the test's own directory is private to root), for setpriv.
+open_dir() {
+	OPEN_DIR=$(mktemp -d /tmp/greylist-faults.XXXXXX)
+	chmod 755 "$OPEN_DIR"
+	DB=$OPEN_DIR/db
+	CONF=$OPEN_DIR/greylist.conf
+	printf 'database %s\n' "$DB" >"$CONF"
+	chmod 644 "$CONF"
+}
+
+# ro_mount: remounts the database directory read-only (a bind mount onto
+# itself); skips unless this test may mount.
+ro_mount() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a read-only bind mount"
+	if ! mount --bind "$DB" "$DB" 2>/dev/null; then
+		skip "bind mounts are not permitted here"
+	fi
+	MNT=$DB
+	mount -o remount,bind,ro "$DB"
+	run ! touch "$DB/probe"
+}
+
+@test "a new triplet on a full file system fails open with a no-space message" {
+	small_fs 16m
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	fill_fs
+	new_until_full
+	assert_equal "$status" 2
+	assert_error
+	assert_regex "$stderr" 'No space left on device'
+}
+
+@test "an early retry on a full file system fails open too, since every decision writes" {
+	small_fs 16m
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	fill_fs
+	new_until_full
+	run --separate-stderr -2 check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
+	assert_error
+	assert_regex "$stderr" 'No space left on device'
+}
+
+@test "once space is freed checks work again and nothing stored was lost" {
+	small_fs 16m
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	fill_fs
+	new_until_full
+	assert_equal "$status" 2
+	rm "$MNT/fill"
+	remembered 192.0.2.1 a@example.org b@example.net
+	local i
+	while read -r i; do
+		remembered 198.51.$i.1 new$i@example.org b@example.net
+	done <"$BATS_TEST_TMPDIR/new"
+	run -1 check_at "$T0" 203.0.113.1 after@example.org b@example.net
+	if command -v db5.3_verify >/dev/null; then
+		run -0 db5.3_verify -h "$DB" greylist.db
+	fi
+}
+
+@test "a check that must grow shared memory on a full file system fails open rather than dying of SIGBUS" {
+	small_fs 32m
+	stored 20000
+	# Recovery recreates the regions small, as after any crash; checks
+	# reading other pages then grow the cache's region file.
+	touch "$DB/recover"
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	fill_fs
+	local i
+	for i in $(seq 0 500 19999); do
+		check_stored "$i"
+		if [ "$status" -eq 1 ]; then
+			assert_reply "$DEFER4"
+		else
+			assert_equal "$status" 2
+			assert_error
+		fi
+	done
+	rm "$MNT/fill"
+	check_stored 19999
+	assert_equal "$status" 1
+	assert_equal "$(triplets | wc -l)" 20001
+}
+
+@test "an export on a full file system ends with a message rather than SIGBUS" {
+	small_fs 32m
+	stored 20000
+	touch "$DB/recover"
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	fill_fs
+	run --separate-stderr gl export
+	assert [ "$status" -eq 0 -o "$status" -eq 2 ]
+	if [ "$status" -eq 2 ]; then
+		assert_equal "${#stderr_lines[@]}" 1
+		assert_regex "$stderr" '^greylist: .'
+	fi
+}
+
+@test "a check by a user who may not write the database fails open and changes nothing" {
+	open_dir
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	local before as=()
+	before=$(gl export)
+	if [ "$(id -u)" -eq 0 ]; then
+		chmod 755 "$DB"
+		chmod 644 "$DB"/*
+		as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	else
+		chmod 555 "$DB"
+		chmod 444 "$DB"/*
+	fi
+	run --separate-stderr -2 env GREYLIST_NOW=$((T0 + 60)) "${as[@]}" \
+		"$GREYLIST_BIN" -c "$CONF" check --ip=192.0.2.1 \
+		--sender=a@example.org --rcpt=b@example.net
+	assert_error
+	assert_regex "$stderr" 'Permission denied'
+	chmod 770 "$DB"
+	chmod 660 "$DB"/*
+	assert_equal "$(gl export)" "$before"
+}
+
+@test "a check on a read-only mount fails open and changes nothing" {
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	local before
+	before=$(gl export)
+	ro_mount
+	run --separate-stderr -2 check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
+	assert_error
+	assert_regex "$stderr" 'Read-only file system'
+	run --separate-stderr -2 check_at "$T0" 192.0.2.9 new@example.org b@example.net
+	assert_error
+	umount "$DB"
+	assert_equal "$(gl export)" "$before"
+}
+
+@test "a store marked for recovery on a read-only mount fails open and is recovered later" {
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	touch "$DB/recover"
+	ro_mount
+	run --separate-stderr -2 check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
+	assert_error
+	assert_regex "$stderr" 'Read-only file system'
+	umount "$DB"
+	remembered 192.0.2.1 a@example.org b@example.net
+	assert [ ! -e "$DB/recover" ]
+}
+
+@test "a database file truncated to zero bytes is refused and left as it is" {
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	: >"$DB/greylist.db"
+	run --separate-stderr -2 check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
+	assert_error
+	assert_regex "$stderr" 'greylist\.db'
+	run --separate-stderr -2 check_at "$T0" 192.0.2.9 new@example.org b@example.net
+	assert_error
+	assert [ ! -s "$DB/greylist.db" ]
+}
+
+@test "a database file truncated to zero bytes is refused with a message naming it after a crash too" {
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	: >"$DB/greylist.db"
+	touch "$DB/recover"
+	run --separate-stderr -2 check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
+	assert_error
+	assert_regex "$stderr" 'greylist\.db'
+	assert [ ! -s "$DB/greylist.db" ]
+}
+
+@test "a database file truncated to half is refused, not recovered into a smaller database" {
+	stored 10000
+	local size sum
+	size=$(stat -c %s "$DB/greylist.db")
+	assert [ "$size" -gt 65536 ]
+	truncate -s $((size / 2)) "$DB/greylist.db"
+	sum=$(md5sum <"$DB/greylist.db")
+	# The regions may still cache the lost pages; the first crash (any
+	# kill -9 marks the store) makes the next check read the file.
+	touch "$DB/recover"
+	check_stored 9999
+	assert_equal "$status" 2
+	assert_error
+	assert_regex "$stderr" 'greylist\.db'
+	assert_equal "$(md5sum <"$DB/greylist.db")" "$sum"
+}
+
+@test "a database file of random bytes is refused and left as it is" {
+	stored 10000
+	local sum
+	head -c "$(stat -c %s "$DB/greylist.db")" /dev/urandom >"$DB/greylist.db"
+	sum=$(md5sum <"$DB/greylist.db")
+	check_stored 1
+	assert_equal "$status" 2
+	assert_error
+	assert_regex "$stderr" 'greylist\.db'
+	touch "$DB/recover"
+	check_stored 1
+	assert_equal "$status" 2
+	assert_error
+	assert_regex "$stderr" 'greylist\.db'
+	assert_equal "$(md5sum <"$DB/greylist.db")" "$sum"
+}
+
+# region_garbage N: region file __db.00N overwritten with random bytes: the
+# first check answers or fails open (exit 2, one line), the next answers,
+# and nothing stored is lost.
+region_garbage() {
+	stored 2000
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	triplets >"$BATS_TEST_TMPDIR/before"
+	local f=$DB/__db.00$1
+	head -c "$(stat -c %s "$f")" /dev/urandom >"$f"
+	run --separate-stderr check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
+	if [ "$status" -eq 1 ]; then
+		assert_reply "$DEFER4"
+	else
+		assert_equal "$status" 2
+		assert_error
+	fi
+	check_stored 1999
+	assert_equal "$status" 1
+	assert_reply "$DEFER4"
+	assert_kept "$BATS_TEST_TMPDIR/before"
+}
+
+@test "random bytes in region file __db.001 are recovered from with nothing lost" {
+	region_garbage 1
+}
+
+@test "random bytes in region file __db.002 are recovered from with nothing lost" {
+	region_garbage 2
+}
+
+@test "random bytes in region file __db.003 are recovered from with nothing lost" {
+	region_garbage 3
+}
+
+@test "missing log files never silently drop stored entries" {
+	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
+	run -1 check_at "$T0" 192.0.3.1 c@example.org d@example.net
+	rm "$DB"/log.*
+	local i
+	for i in 1 2 3; do
+		run --separate-stderr check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
+		if [ "$status" -eq 1 ]; then
+			assert_reply "$DEFER4"
+		else
+			assert_equal "$status" 2
+			assert_error
+		fi
+	done
+	run --separate-stderr gl export
+	if [ "$status" -eq 0 ]; then
+		assert_line --partial 'triplet,192.0.3.0/24,c@example.org,d@example.net,,,1700000000,'
+	else
+		assert_equal "$status" 2
+	fi
+}

@@ -1,0 +1,166 @@
+/* What the fuzz targets link instead of the store and src/greylist.c: a
+ * store that is never there (no target opens a database or writes a
+ * file), and the command front end's messages kept in memory. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "fuzz.h"
+#include "store.h"
+
+/* The last message, for targets that look at it. */
+char fz_msg[2048];
+
+/* A message for stderr or syslog is one line: a CR or LF in it would
+ * let outside input forge log lines. */
+static void
+fz_format(const char *fmt, va_list ap)
+{
+	vsnprintf(fz_msg, sizeof(fz_msg), fmt, ap);
+	FZ_ASSERT(strpbrk(fz_msg, "\r\n") == NULL);
+}
+
+int
+cmd_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fz_format(fmt, ap);
+	va_end(ap);
+	return EXIT_ERROR;
+}
+
+int
+cmd_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fz_format(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+cmd_log(struct ctx *x, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)x;
+	(void)prio;
+	va_start(ap, fmt);
+	fz_format(fmt, ap);
+	va_end(ap);
+}
+
+struct store *
+cmd_open(struct ctx *x)
+{
+	(void)x;
+	cmd_error("no database in a fuzz target");
+	return NULL;
+}
+
+int
+priv_secure(void)
+{
+	return 0;
+}
+
+int
+store_open(struct store **sp, const struct conf *c, struct err *e)
+{
+	(void)c;
+	*sp = NULL;
+	return err_set(e, "no database in a fuzz target");
+}
+
+void
+store_close(struct store *s)
+{
+	FZ_ASSERT(s == NULL);
+}
+
+/* No store is ever open, so nothing may reach the calls below. */
+#define FZ_NOSTORE(s)	do { (void)(s); FZ_ASSERT(!"store used"); } while (0)
+
+int
+store_begin(struct store *s, struct err *e)
+{
+	FZ_NOSTORE(s);
+	return err_set(e, "no database");
+}
+
+int
+store_commit(struct store *s, struct err *e)
+{
+	FZ_NOSTORE(s);
+	return err_set(e, "no database");
+}
+
+void
+store_abort(struct store *s)
+{
+	FZ_NOSTORE(s);
+}
+
+int
+store_run(struct store *s, int (*fn)(struct store *, void *, struct err *),
+    void *arg, struct err *e)
+{
+	(void)fn;
+	(void)arg;
+	FZ_NOSTORE(s);
+	return err_set(e, "no database");
+}
+
+int
+store_get(struct store *s, const void *key, size_t klen, void *val,
+    size_t *vlen, int forupdate, struct err *e)
+{
+	(void)key, (void)klen, (void)val, (void)vlen, (void)forupdate;
+	FZ_NOSTORE(s);
+	return err_set(e, "no database");
+}
+
+int
+store_put(struct store *s, const void *key, size_t klen, const void *val,
+    size_t vlen, int64_t ttl, struct err *e)
+{
+	(void)key, (void)klen, (void)val, (void)vlen, (void)ttl;
+	FZ_NOSTORE(s);
+	return err_set(e, "no database");
+}
+
+int
+store_del(struct store *s, const void *key, size_t klen, struct err *e)
+{
+	(void)key, (void)klen;
+	FZ_NOSTORE(s);
+	return err_set(e, "no database");
+}
+
+int
+store_scan(struct store *s, const void *prefix, size_t plen, size_t batch,
+    store_scan_fn fn, void *arg, struct err *e)
+{
+	(void)prefix, (void)plen, (void)batch, (void)fn, (void)arg;
+	FZ_NOSTORE(s);
+	return err_set(e, "no database");
+}
+
+int
+store_each(struct store *s, const void *prefix, size_t plen,
+    store_scan_fn fn, void *arg, struct err *e)
+{
+	(void)prefix, (void)plen, (void)fn, (void)arg;
+	FZ_NOSTORE(s);
+	return err_set(e, "no database");
+}
+
+void
+store_watchdog(void)
+{
+}
