@@ -11,12 +11,14 @@
  * The store stays open between requests. Measured on a 2-core Debian 12
  * machine, 5,000 new triplets through one process: opening and closing
  * it around every request cost ~280 us a request (~3,600/s, not far
- * above postgrey); kept open, ~37 us (~27,000/s). But an open store
- * holds the shared flock on DIR/lock that a process wanting recovery
- * waits for (store.c). So no transaction stays open between requests,
- * the process looks for DIR/recover before every request and every
- * POL_IDLE_MS while idle, and closes the store when it is there; the
- * next request reopens it (recovering it, if nobody has yet).
+ * above postgrey); kept open, ~37 us (~27,000/s). But an open Berkeley
+ * DB store holds the shared flock on DIR/lock that a process wanting
+ * recovery waits for (store_bdb.c). So no transaction stays open between
+ * requests, the process looks for DIR/recover before every request and
+ * every POL_IDLE_MS while idle, and closes the store when it is there;
+ * the next request reopens it (recovering it, if nobody has yet). With
+ * the Redis backend the mark never appears and the store is a
+ * connection kept open.
  */
 #include <sys/stat.h>
 #include <sys/time.h>

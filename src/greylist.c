@@ -57,16 +57,22 @@ usage(FILE *f)
 		fprintf(f, "       greylist %s\n", cmds[i].usage);
 }
 
+static void
+cmd_vwarn(const char *fmt, va_list ap)
+{
+	fputs("greylist: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int
 cmd_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("greylist: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cmd_vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_ERROR;
 }
 
@@ -75,11 +81,9 @@ cmd_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("greylist: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cmd_vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return -1;
 }
 
