@@ -609,6 +609,9 @@ conf_set_password(struct conf *c, const struct conf_kw *kw, char *val,
 		    strerror(errno));
 	n = fgets(buf, sizeof(buf), f) != NULL ? strcspn(buf, "\r\n") : 0;
 	fclose(f);
+	if (n == sizeof(buf) - 1)
+		return conf_err(pos, e, "%s: %s: password longer than %zu bytes",
+		    kw->name, val, sizeof(buf) - 2);
 	buf[n] = '\0';
 	if (n == 0)
 		return conf_err(pos, e, "%s: %s: no password on its first line",

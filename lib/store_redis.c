@@ -139,8 +139,14 @@ rds_connect_to(const char *addr, int ms, struct err *e)
 	if (strncmp(addr, "unix:", 5) == 0)
 		c = redisConnectUnixWithTimeout(addr + 5, tv);
 	else {
+		/* HOST:PORT, an IPv6 address in brackets or not. */
 		colon = strrchr(addr, ':');
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+		if (addr[0] == '[' && colon > addr && colon[-1] == ']')
+			snprintf(host, sizeof(host), "%.*s",
+			    (int)(colon - addr - 2), addr + 1);
+		else
+			snprintf(host, sizeof(host), "%.*s",
+			    (int)(colon - addr), addr);
 		c = redisConnectWithTimeout(host, atoi(colon + 1), tv);
 	}
 	if (c == NULL || c->err) {

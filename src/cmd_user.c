@@ -22,7 +22,7 @@
 #include "store.h"
 #include "user.h"
 
-#define USER_SHOW_MAX	1000	/* entries shown per section */
+#define USER_SHOW_MAX	1000	/* entries shown in all */
 
 const struct passwd *
 cmd_self(char *login)

@@ -64,6 +64,7 @@ wl_edit(const struct ctx *x, const char *path, char *buf)
 {
 	const char *ed = x->editor != NULL ? x->editor : getenv("VISUAL");
 	struct stat st;
+	ssize_t len;
 	pid_t pid;
 	int fd, status;
 
@@ -92,7 +93,11 @@ wl_edit(const struct ctx *x, const char *path, char *buf)
 		    "not a regular file: refused");
 		return -1;
 	}
-	return wl_slurp(fd, buf, USER_WL_MAX);
+	if ((len = wl_slurp(fd, buf, USER_WL_MAX)) == -1)
+		cmd_error("%s: %s", path, errno == EFBIG ?
+		    "more than 64 KiB: refused" : strerror(errno));
+	close(fd);
+	return len;
 }
 
 static void
