@@ -75,6 +75,12 @@ store_each(struct store *s, const void *prefix, size_t plen,
 }
 
 int
+store_yield(struct store *s, struct err *e)
+{
+	return s->ops->yield(s, e);
+}
+
+int
 store_run(struct store *s, int (*fn)(struct store *, void *, struct err *),
     void *arg, struct err *e)
 {

@@ -67,6 +67,11 @@ int	store_scan(struct store *s, const void *prefix, size_t plen,
 int	store_each(struct store *s, const void *prefix, size_t plen,
 	    store_scan_fn fn, void *arg, struct err *e);
 
+/* For long runs (batch, policy), between transactions: lets a recovery
+ * that another process asked for happen, leaving and joining the store
+ * again. store_scan does it by itself. -1 = error, 0 = done. */
+int	store_yield(struct store *s, struct err *e);
+
 /* Async-signal-safe: called from a watchdog when the process is about to
  * give up; marks the store for recovery if the process was inside it. */
 void	store_watchdog(void);

@@ -52,6 +52,7 @@
 #define CACHE_BYTES	(8 * 1024 * 1024)	/* shared cache; pages a check touches only */
 #define LOG_MAX		(1024 * 1024)		/* bytes per log file */
 #define CKP_KBYTES	1024			/* checkpoint after this much log */
+#define CKP_EVERY	64			/* commits per checkpoint attempt */
 #define OPEN_TRIES	3			/* recoveries before giving up */
 #define SCAN_PAUSE_NS	1000000			/* after a batch that deleted: lets checks in */
 
@@ -62,6 +63,7 @@ struct bdb {
 	DB_TXN	*txn;
 	int	 lockfd;
 	int	 timeout_ms;
+	unsigned commits;
 	char	 dir[PATH_MAX];
 	char	 dberr[256];		/* last message from libdb */
 };
@@ -345,12 +347,37 @@ store_join(struct bdb *s, struct err *e)
 	return 1;
 }
 
+/* Joins the environment, recovering it first when it is marked.
+ * -1 = error, 0 = joined. */
+static int
+bdb_join(struct bdb *s, struct err *e)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < OPEN_TRIES && (ret = store_join(s, e)) == 0; i++)
+		;
+	if (ret == 0)
+		err_set(e, "%s: recovery did not succeed", s->dir);
+	return ret == 1 ? 0 : -1;
+}
+
+/* Between two transactions of a long run: when another process asked for
+ * recovery, leave the environment (so that it can take the lock) and join
+ * it again. -1 = error, 0 = done. */
+static int
+bdb_yield(struct bdb *s, struct err *e)
+{
+	if (s->txn != NULL || !store_exists(s, "recover"))
+		return 0;
+	store_detach(s);
+	return bdb_join(s, e);
+}
+
 int
 bdb_open(struct store **sp, const char *dir, int timeout_ms, struct err *e)
 {
 	struct bdb *s;
 	char path[PATH_MAX];
-	int i, ret = 0;
 
 	*sp = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -371,15 +398,11 @@ bdb_open(struct store **sp, const char *dir, int timeout_ms, struct err *e)
 		err_set(e, "cannot open %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	for (i = 0; i < OPEN_TRIES && (ret = store_join(s, e)) == 0; i++)
-		;
-	if (ret == 1) {
+	if (bdb_join(s, e) == 0) {
 		s->base.ops = &bdb_ops;
 		*sp = &s->base;
 		return 0;
 	}
-	if (ret == 0)
-		err_set(e, "%s: recovery did not succeed", dir);
 	close(s->lockfd);
 fail:
 	free(s);
@@ -418,7 +441,11 @@ bdb_commit(struct bdb *s, struct err *e)
 	s->txn = NULL;
 	if ((ret = txn->commit(txn, 0)) != 0)
 		return store_fail(s, ret, "cannot commit", e);
-	if ((ret = s->env->txn_checkpoint(s->env, CKP_KBYTES, 0, 0)) != 0)
+	/* Even a checkpoint with nothing to do costs system calls, so one
+	 * commit in CKP_EVERY asks for one: every CKP_EVERY-th of a long
+	 * run, and one check process in CKP_EVERY, by pid. */
+	if ((++s->commits + (unsigned)getpid()) % CKP_EVERY == 0 &&
+	    (ret = s->env->txn_checkpoint(s->env, CKP_KBYTES, 0, 0)) != 0)
 		return store_fail(s, ret, "checkpoint", e);
 	return 0;
 }
@@ -660,6 +687,8 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 			;
 		if (ret == 0 && memchr(del, 1, b.n) != NULL)
 			nanosleep(&pause, NULL);
+		if (ret == 0)
+			ret = bdb_yield(s, e);
 	} while (ret == 0 && act != SCAN_STOP && b.n == batch);
 	if (ret == STORE_RETRY)
 		ret = err_set(e, "%s: scan: too many conflicts", s->dir);
@@ -751,6 +780,12 @@ op_scan(struct store *st, const void *prefix, size_t plen, size_t batch,
 }
 
 static int
+op_yield(struct store *st, struct err *e)
+{
+	return bdb_yield((struct bdb *)st, e);
+}
+
+static int
 op_each(struct store *st, const void *prefix, size_t plen, store_scan_fn fn,
     void *arg, struct err *e)
 {
@@ -759,5 +794,5 @@ op_each(struct store *st, const void *prefix, size_t plen, store_scan_fn fn,
 
 static const struct store_ops bdb_ops = {
 	op_close, op_begin, op_commit, op_abort, op_get, op_put, op_del,
-	op_scan, op_each
+	op_scan, op_each, op_yield
 };

@@ -22,6 +22,7 @@ struct store_ops {
 		    store_scan_fn, void *, struct err *);
 	int	(*each)(struct store *, const void *, size_t, store_scan_fn,
 		    void *, struct err *);
+	int	(*yield)(struct store *, struct err *);
 };
 
 struct store {

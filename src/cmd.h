@@ -42,6 +42,13 @@ int	cmd_mine(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_toggle(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_whitelist(struct ctx *, int, char **); /* cmd_user.c */
 
+/* The watchdog: a process still busy ms after cmd_watchdog (a lock left
+ * by a killed process, say) marks the store for recovery, says why on
+ * stderr unless it already gave its answer, and exits with the status
+ * set by cmd_watchdog_status (EXIT_ERROR until then). ms 0 stops it. */
+void	cmd_watchdog(int ms);
+void	cmd_watchdog_status(int status);
+
 /* Opens the configured store, printing the error. NULL = failed. */
 struct store *cmd_open(struct ctx *);
 

@@ -1,10 +1,7 @@
 /* greylist check: one decision for one recipient, for the MTA. Prints one
  * line (the SMTP reply on defer, a header on pass) and exits 0, 1 or 2;
  * any failure exits 2 so that the MTA fails open. */
-#include <sys/time.h>
-
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -13,39 +10,6 @@
 #include "cmd.h"
 #include "policy.h"
 #include "store.h"
-
-/* The exit status the watchdog leaves with: the decision once printed. */
-static volatile sig_atomic_t check_exit = EXIT_ERROR;
-
-static void
-check_watchdog(int sig)
-{
-	static const char msg[] = "greylist: database did not answer in "
-	    "time; failing open\n";
-
-	(void)sig;
-	store_watchdog();
-	if (check_exit == EXIT_ERROR)
-		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	_exit(check_exit);
-}
-
-/* Bounds the whole check by the database timeout: the store's own waits
- * are shorter, and this catches a mutex left held by a killed process. */
-static void
-check_arm(int ms)
-{
-	struct itimerval it;
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = check_watchdog;
-	sigaction(SIGALRM, &sa, NULL);
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = ms / 1000;
-	it.it_value.tv_usec = (ms % 1000) * 1000;
-	setitimer(ITIMER_REAL, &it, NULL);
-}
 
 /* Writes addr for the log: "<>" when empty, "*@domain" with privacy. */
 static const char *
@@ -81,14 +45,16 @@ static int
 check_answer(struct ctx *x, const struct tuple *t, const struct decision *d)
 {
 	char line[1024];
+	int ret;
 
 	policy_format(&x->conf, t, d, line, sizeof(line));
 	printf("%s\n", line);
 	if (fflush(stdout) == EOF)
 		return cmd_error("cannot write the answer");
-	check_exit = d->pass ? EXIT_PASS : EXIT_DEFER;
+	ret = d->pass ? EXIT_PASS : EXIT_DEFER;
+	cmd_watchdog_status(ret);
 	check_log(x, t, d);
-	return check_exit;
+	return ret;
 }
 
 struct check_args {
@@ -147,7 +113,9 @@ cmd_check(struct ctx *x, int argc, char **argv)
 	if (tuple_make(&t, a.ip, a.sender, a.rcpt, x->conf.ipv4_prefix,
 	    x->conf.ipv6_prefix, x->conf.normalize_verp, &why) == -1)
 		return cmd_error("check: %s", why);
-	check_arm(x->conf.timeout_ms);
+	/* The whole check is bounded by the database timeout: the store's
+	 * own waits are shorter. */
+	cmd_watchdog(x->conf.timeout_ms);
 	if (policy_exempt(&x->conf, &t, a.spf, &d)) {
 		ret = check_answer(x, &t, &d);
 		if (store_open(&s, &x->conf, &e) == -1 || policy_count(s, &d, &e) == -1)

@@ -1,5 +1,6 @@
 /* greylist: options, configuration, the clock, and dispatch to commands. */
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -7,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +133,42 @@ cmd_open(struct ctx *x)
 		return NULL;
 	}
 	return s;
+}
+
+static volatile sig_atomic_t wd_status = EXIT_ERROR;
+
+static void
+wd_fire(int sig)
+{
+	static const char msg[] = "greylist: database did not answer in "
+	    "time; failing open\n";
+
+	(void)sig;
+	store_watchdog();
+	if (wd_status == EXIT_ERROR)
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(wd_status);
+}
+
+void
+cmd_watchdog(int ms)
+{
+	struct itimerval it;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wd_fire;
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+void
+cmd_watchdog_status(int status)
+{
+	wd_status = status;
 }
 
 static const struct cmd *
