@@ -1,7 +1,10 @@
 /* The store interface: dispatch to the configured backend (Berkeley DB
  * in store_bdb.c, Redis in store_redis.c), and what is the same for all
  * of them. */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "store_impl.h"
 
@@ -80,6 +83,21 @@ store_yield(struct store *s, struct err *e)
 	return s->ops->yield(s, e);
 }
 
+/* After a conflict: waits a random while that grows with the tries, so
+ * that the processes that collided do not collide again at once. */
+static void
+store_backoff(int tries)
+{
+	struct timespec ts = { 0, 0 };
+	static unsigned seed;
+
+	if (seed == 0)
+		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	ts.tv_nsec = (long)(rand_r(&seed) % (tries < 10 ? tries : 10)) *
+	    200000 + 50000;
+	nanosleep(&ts, NULL);
+}
+
 int
 store_run(struct store *s, int (*fn)(struct store *, void *, struct err *),
     void *arg, struct err *e)
@@ -87,10 +105,17 @@ store_run(struct store *s, int (*fn)(struct store *, void *, struct err *),
 	int ret, tries;
 
 	for (tries = 0; tries < STORE_TRIES; tries++) {
+		if (tries > 0)
+			store_backoff(tries);
 		if (store_begin(s, e) != 0)
 			return -1;
-		if ((ret = fn(s, arg, e)) == 0)
-			return store_commit(s, e) == 0 ? 0 : -1;
+		if ((ret = fn(s, arg, e)) == 0) {
+			/* An optimistic store (Redis) finds a conflict only
+			 * when it commits: then run the transaction again. */
+			if ((ret = store_commit(s, e)) != STORE_RETRY)
+				return ret == 0 ? 0 : -1;
+			continue;
+		}
 		store_abort(s);
 		if (ret != STORE_RETRY)
 			return -1;

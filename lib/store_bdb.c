@@ -478,8 +478,11 @@ bdb_get(struct bdb *s, const void *key, size_t klen, void *val,
 	v.data = val;
 	v.ulen = (u_int32_t)*vlen;
 	v.flags = DB_DBT_USERMEM;
-	ret = s->db->get(s->db, s->txn, &k, &v,
-	    forupdate && s->txn != NULL ? DB_RMW : 0);
+	/* A read for update takes the write lock at once; any other read
+	 * lets its lock go as soon as it has read, so that lookups (the
+	 * exemptions, the user's settings) never take part in a deadlock. */
+	ret = s->db->get(s->db, s->txn, &k, &v, s->txn == NULL ? 0 :
+	    forupdate ? DB_RMW : DB_READ_COMMITTED);
 	if (ret == DB_NOTFOUND)
 		return 0;
 	if (ret == DB_BUFFER_SMALL) {
@@ -709,7 +712,7 @@ bdb_each(struct bdb *s, const void *prefix, size_t plen,
 	DBT k, v;
 	int ret, op = DB_SET_RANGE;
 
-	if ((ret = s->db->cursor(s->db, s->txn, &c, 0)) != 0)
+	if ((ret = s->db->cursor(s->db, s->txn, &c, DB_READ_COMMITTED)) != 0)
 		return store_fail(s, ret, "read", e);
 	store_dbt(&k, prefix, plen);
 	memset(&v, 0, sizeof(v));

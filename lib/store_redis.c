@@ -30,6 +30,7 @@
 #include <sys/time.h>
 
 #include <hiredis/hiredis.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,7 +226,9 @@ rds_format(struct rds *s, struct err *e)
 		if (store_begin(&s->base, e) != 0 ||
 		    store_put(&s->base, key, klen, val, vlen, 0, e) != 0)
 			return -1;
-		return store_commit(&s->base, e) == 0 ? 0 : -1;
+		if ((ret = store_commit(&s->base, e)) == STORE_RETRY)
+			return rds_format(s, e);	/* another wrote it */
+		return ret == 0 ? 0 : -1;
 	}
 	if (vlen < 4 || val[0] > REC_VERSION ||
 	    (record_decode(val, vlen, &r) == 0 && r.format > REC_FORMAT))
@@ -246,6 +249,9 @@ redis_open(struct store **sp, const struct conf *cf, struct err *e)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return err_set(e, "out of memory");
 	s->base.ops = &rds_ops;
+	/* A server that dies between two commands must give EPIPE, and a
+	 * check that fails open with exit 2, not a death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	snprintf(s->sha, sizeof(s->sha), "%s", RDS_SHA);
 	s->plen = strlen(cf->redis_prefix);
 	if (s->plen >= sizeof(s->prefix)) {

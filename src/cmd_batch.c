@@ -26,54 +26,12 @@
 struct batch {
 	struct ctx	*x;
 	struct store	*s;
-	char		 mark[PATH_MAX];	/* DIR/recover */
 	unsigned long	 rows, npass, ndefer, nerror;
 	unsigned long	 base;		/* lines read by earlier csvio_reads */
 	int		 tty;		/* stderr is a terminal */
 	int		 fatal;		/* the read stopped on a database or
 					   write error, not on bad CSV */
 };
-
-/* The watchdog's view: set while inside the store, and a count of rows
- * finished. A row that makes no progress for a whole tick is stuck. */
-static volatile sig_atomic_t batch_busy;
-static volatile sig_atomic_t batch_done;
-
-static void
-batch_watchdog(int sig)
-{
-	static const char msg[] = "greylist: batch: database did not answer "
-	    "in time\n";
-	static sig_atomic_t seen = -1;
-
-	(void)sig;
-	if (batch_busy && batch_done == seen) {
-		store_watchdog();
-		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-		_exit(EXIT_ERROR);
-	}
-	seen = batch_done;
-}
-
-/* Ticks every timeout: a row inside the store for between one and two
- * timeouts ends the process, like check's watchdog (a mutex left held by
- * a killed process never returns). */
-static void
-batch_arm(int ms)
-{
-	struct itimerval it;
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = batch_watchdog;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGALRM, &sa, NULL);
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = ms / 1000;
-	it.it_value.tv_usec = (ms % 1000) * 1000;
-	it.it_interval = it.it_value;
-	setitimer(ITIMER_REAL, &it, NULL);
-}
 
 /* Parses epoch seconds: digits only. -1 = malformed, 0 = done. */
 static int
@@ -120,21 +78,20 @@ batch_put(struct batch *b, const char *const in[4], const char *when,
 	return 0;
 }
 
-/* Closes and reopens the store when a process asked for recovery, so
- * that the shared lock this long run holds does not keep it waiting.
- * -1 = error (printed), 0 = done. */
+/* Every BATCH_RECHECK rows, lets a recovery another process asked for
+ * happen, so that the shared lock this long run holds does not keep it
+ * waiting. -1 = error (in e), 0 = done. */
 static int
-batch_recheck(struct batch *b)
+batch_recheck(struct batch *b, struct err *e)
 {
-	struct stat st;
+	int ret;
 
-	if (b->rows % BATCH_RECHECK != 0 || stat(b->mark, &st) == -1)
+	if (b->rows % BATCH_RECHECK != 0)
 		return 0;
-	store_close(b->s);
-	batch_busy = 1;
-	b->s = cmd_open(b->x);
-	batch_busy = 0;
-	return b->s == NULL ? -1 : 0;
+	cmd_watchdog(b->x->conf.timeout_ms);
+	ret = store_yield(b->s, e);
+	cmd_watchdog(0);
+	return ret;
 }
 
 /* The decision on a valid triplet at when, as check makes it.
@@ -146,13 +103,14 @@ batch_decide(struct batch *b, const struct tuple *t, int64_t when,
 	const struct conf *c = &b->x->conf;
 	int ret;
 
-	batch_busy = 1;
+	/* Like check, a row is bounded by the database timeout: a lock left
+	 * held by a killed process ends the run, which marks the store. */
+	cmd_watchdog(c->timeout_ms);
 	if (policy_exempt(c, t, NULL, d))
 		ret = policy_count(b->s, d, e);
 	else
 		ret = policy_check(b->s, c, t, when, d, e);
-	batch_done = (batch_done + 1) & 0x7fffffff;
-	batch_busy = 0;
+	cmd_watchdog(0);
 	if (ret == -1)
 		b->fatal = 1;
 	return ret;
@@ -197,8 +155,8 @@ batch_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
 	if (batch_put(b, in, tbuf, d.pass ? "pass" : "defer",
 	    policy_reason_name(d.reason), d.pass ? 0 : d.retry, e) == -1)
 		return -1;
-	if (batch_recheck(b) == -1) {
-		b->fatal = 2;	/* already printed */
+	if (batch_recheck(b, e) == -1) {
+		b->fatal = 1;
 		return -1;
 	}
 	return 0;
@@ -233,8 +191,6 @@ batch_run(struct batch *b)
 	struct err e;
 
 	while (csvio_read(stdin, batch_row, b, &e) == -1) {
-		if (b->fatal == 2)
-			return -1;
 		if (b->fatal || ferror(stdin) || batch_badcsv(b, &e) == -1) {
 			fflush(stdout);
 			cmd_error("%s", ferror(stdin) && !b->fatal ?
@@ -258,14 +214,10 @@ cmd_batch(struct ctx *x, int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	b.x = x;
 	b.tty = isatty(STDERR_FILENO);
-	if ((size_t)snprintf(b.mark, sizeof(b.mark), "%s/recover",
-	    x->conf.database) >= sizeof(b.mark))
-		return cmd_error("database path too long");
 	setvbuf(stdout, NULL, _IOFBF, BATCH_OUTBUF);
-	batch_arm(x->conf.timeout_ms);
-	batch_busy = 1;
+	cmd_watchdog(x->conf.timeout_ms);
 	b.s = cmd_open(x);
-	batch_busy = 0;
+	cmd_watchdog(0);
 	if (b.s == NULL)
 		return EXIT_ERROR;
 	ret = batch_run(&b);
