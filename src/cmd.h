@@ -49,6 +49,13 @@ int	cmd_whitelist(struct ctx *, int, char **); /* cmd_user.c */
 void	cmd_watchdog(int ms);
 void	cmd_watchdog_status(int status);
 
+struct tuple;
+struct decision;
+
+/* Logs a decision of check, batch or policy, extra appended. */
+void	cmd_log_decision(struct ctx *, const struct tuple *,
+	    const struct decision *, const char *extra);
+
 /* Opens the configured store, printing the error. NULL = failed. */
 struct store *cmd_open(struct ctx *);
 

@@ -26,18 +26,19 @@ check_logaddr(const struct ctx *x, const char *addr, char *buf, size_t len)
 	return buf;
 }
 
-static void
-check_log(struct ctx *x, const struct tuple *t, const struct decision *d)
+void
+cmd_log_decision(struct ctx *x, const struct tuple *t,
+    const struct decision *d, const char *extra)
 {
 	char s[ADDR_MAX + 3], r[ADDR_MAX + 3];
 
 	cmd_log(x, LOG_INFO, "%s: client=%s sender=%s rcpt=%s reason=%s%s%s "
-	    "%s=%lld", d->pass ? "pass" : "defer", t->net,
+	    "%s=%lld%s", d->pass ? "pass" : "defer", t->net,
 	    check_logaddr(x, t->sender, s, sizeof(s)),
 	    check_logaddr(x, t->rcpt, r, sizeof(r)),
 	    policy_reason_name(d->reason), d->rule[0] ? " rule=" : "",
 	    d->rule, d->pass ? "delay" : "retry",
-	    (long long)(d->pass ? d->delay : d->retry));
+	    (long long)(d->pass ? d->delay : d->retry), extra);
 }
 
 /* Prints the decision's line and sets the exit status it stands for. */
@@ -53,7 +54,7 @@ check_answer(struct ctx *x, const struct tuple *t, const struct decision *d)
 		return cmd_error("cannot write the answer");
 	ret = d->pass ? EXIT_PASS : EXIT_DEFER;
 	cmd_watchdog_status(ret);
-	check_log(x, t, d);
+	cmd_log_decision(x, t, d, "");
 	return ret;
 }
 

@@ -128,6 +128,21 @@ pol_quiet(struct ctx *x)
 	}
 }
 
+/* Holds back (on) or lets through (off) the signals that end the process,
+ * so that a stop from Postfix or an admin never comes inside the store,
+ * where a killed process can leave a mutex held. */
+static void
+pol_hold(int on)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(on ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
 static void
 pol_signals(void)
 {
@@ -166,9 +181,11 @@ pol_recheck(struct pol *p)
 static void
 pol_idle(struct pol *p)
 {
+	pol_hold(1);
 	pol_arm(p->x->conf.timeout_ms);
 	pol_recheck(p);
 	pol_arm(0);
+	pol_hold(0);
 }
 
 /* Writes "action=ACTION[ TEXT]" and the empty line that ends a reply.
@@ -201,21 +218,6 @@ pol_reply(struct pol *p, const char *action, const char *text)
 	return 0;
 }
 
-/* Writes addr for the log: "<>" when empty, "*@domain" with privacy. */
-static const char *
-pol_logaddr(const struct ctx *x, const char *addr, char *buf, size_t len)
-{
-	const char *at = strrchr(addr, '@');
-
-	if (addr[0] == '\0')
-		return "<>";
-	if (x->conf.privacy)
-		snprintf(buf, len, "*@%s", at != NULL ? at + 1 : "");
-	else
-		snprintf(buf, len, "%s", addr);
-	return buf;
-}
-
 /* Logs a decision in check's words, with Postfix's instance when it is
  * a plain token. */
 static void
@@ -224,19 +226,12 @@ pol_log(struct pol *p, const struct tuple *t, const struct decision *d)
 	static const char ok[] = "0123456789abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-_";
 	const char *inst = p->r.val[A_INSTANCE];
-	char s[ADDR_MAX + 3], r[ADDR_MAX + 3];
-	int show;
+	char extra[80] = "";
 
-	show = (p->r.seen & 1u << A_INSTANCE) && inst[0] != '\0' &&
-	    strlen(inst) <= 64 && inst[strspn(inst, ok)] == '\0';
-	cmd_log(p->x, LOG_INFO, "%s: client=%s sender=%s rcpt=%s reason=%s%s%s "
-	    "%s=%lld%s%s", d->pass ? "pass" : "defer", t->net,
-	    pol_logaddr(p->x, t->sender, s, sizeof(s)),
-	    pol_logaddr(p->x, t->rcpt, r, sizeof(r)),
-	    policy_reason_name(d->reason), d->rule[0] ? " rule=" : "",
-	    d->rule, d->pass ? "delay" : "retry",
-	    (long long)(d->pass ? d->delay : d->retry),
-	    show ? " instance=" : "", show ? inst : "");
+	if ((p->r.seen & 1u << A_INSTANCE) && inst[0] != '\0' &&
+	    strlen(inst) <= 64 && inst[strspn(inst, ok)] == '\0')
+		snprintf(extra, sizeof(extra), " instance=%s", inst);
+	cmd_log_decision(p->x, t, d, extra);
 }
 
 /* Opens the store unless it is open. -1 = error (in e), 0 = open. */
@@ -323,6 +318,15 @@ pol_usable(const struct pol_req *r, char *buf, size_t len)
 	return 1;
 }
 
+/* The text of an SMTP reply after its code, which Postfix sets itself
+ * for DEFER_IF_PERMIT: "4.7.1 Greylisted, ..." from "451 4.7.1 ...". */
+static const char *
+pol_text(const char *reply)
+{
+	reply += strcspn(reply, " ");
+	return reply + strspn(reply, " ");
+}
+
 /* Answers one complete request. -1 = cannot write (logged),
  * 0 = answered. */
 static int
@@ -364,8 +368,7 @@ pol_request(struct pol *p)
 	}
 	policy_format(c, &t, &d, line, sizeof(line));
 	ret = d.pass ? pol_reply(p, "PREPEND", line) :
-	    pol_reply(p, "DEFER_IF_PERMIT", line + strcspn(line, " ") +
-	    strspn(line + strcspn(line, " "), " "));
+	    pol_reply(p, "DEFER_IF_PERMIT", pol_text(line));
 	pol_log(p, &t, &d);
 	return ret;
 }
@@ -504,7 +507,10 @@ pol_run(struct pol *p)
 		while (pol_line(p, &line, &len) == 1) {
 			if (pol_take(p, line, len) == 0)
 				continue;
-			if (pol_request(p) == -1)
+			pol_hold(1);
+			ret = pol_request(p);
+			pol_hold(0);
+			if (ret == -1)
 				return EXIT_ERROR;
 			p->r.seen = 0;
 			p->r.nattr = 0;
@@ -540,6 +546,7 @@ cmd_policy(struct ctx *x, int argc, char **argv)
 	pol_quiet(x);
 	pol_signals();
 	ret = pol_run(p);
+	pol_hold(1);
 	pol_arm(x->conf.timeout_ms);
 	store_close(p->s);
 	pol_arm(0);

@@ -286,10 +286,12 @@ session_end() {
 
 @test "a database busy beyond the timeout gets DUNNO within the bound and the process goes on" {
 	bdb_only "the flock on DIR/lock"
-	conf 'timeout 200ms'
 	run -1 check_at "$T0" "$IP" "$S" "$R"
+	cp "$CONF" "$BATS_TEST_TMPDIR/short.conf"
+	printf 'timeout 200ms\n' >>"$BATS_TEST_TMPDIR/short.conf"
 	run -0 --separate-stderr flock -o -x "$DB/lock" \
-		env GREYLIST_NOW="$T0" "$GREYLIST_BIN" -c "$CONF" -v policy \
+		env GREYLIST_NOW="$T0" "$GREYLIST_BIN" \
+		-c "$BATS_TEST_TMPDIR/short.conf" -v policy \
 		< <(rcpt 198.51.100.1 "$S" "$R"; rcpt 198.51.100.2 "$S" "$R")
 	assert_replies DUNNO DUNNO
 	assert_regex "${stderr_lines[0]}" '^greylist: policy: .*busy'
@@ -318,11 +320,12 @@ session_end() {
 	}
 	EOF
 	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/hang.so" "$BATS_TEST_TMPDIR/hang.c"
-	conf 'timeout 300ms'
 	run -1 check_at "$T0" "$IP" "$S" "$R"
+	cp "$CONF" "$BATS_TEST_TMPDIR/short.conf"
+	printf 'timeout 300ms\n' >>"$BATS_TEST_TMPDIR/short.conf"
 	run -2 --separate-stderr env LD_PRELOAD="$BATS_TEST_TMPDIR/hang.so" \
 		ASAN_OPTIONS=verify_asan_link_order=0 GREYLIST_NOW="$T0" \
-		"$GREYLIST_BIN" -c "$CONF" policy < <(
+		"$GREYLIST_BIN" -c "$BATS_TEST_TMPDIR/short.conf" policy < <(
 		rcpt 198.51.100.1 "$S" "$R"; rcpt 198.51.100.2 "$S" "$R")
 	assert_replies DUNNO
 	assert_equal "$stderr" 'greylist: policy: database did not answer in time; failing open'
@@ -364,8 +367,12 @@ session_end() {
 	            t.write("\x1f".join([state, ip, snd, rc]) + "\n")
 	PY
 	local part when state ip snd rc line code
+	# Generous bounds: a loaded machine must not turn a decision into a
+	# timeout on one side only.
+	conf 'timeout 20s'
+	[ -z "${GREYLIST_TEST_REDIS:-}" ] || conf 'redis_timeout 20s'
 	CONF2=$BATS_TEST_TMPDIR/check.conf
-	printf 'database %s\n' "$BATS_TEST_TMPDIR/db2" >"$CONF2"
+	printf 'database %s\ntimeout 20s\n' "$BATS_TEST_TMPDIR/db2" >"$CONF2"
 	: >"$BATS_TEST_TMPDIR/want"
 	: >"$BATS_TEST_TMPDIR/got"
 	for part in 0 1; do
@@ -394,7 +401,7 @@ session_end() {
 	run -0 grep -c '^action=PREPEND X-Greylist: delayed' "$BATS_TEST_TMPDIR/got"
 	run -0 grep -c '^action=PREPEND X-Greylist: auto-whitelisted' "$BATS_TEST_TMPDIR/got"
 	run -0 grep -c '^action=DUNNO' "$BATS_TEST_TMPDIR/got"
-	run -0 diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 }
 
 @test "a request whose first part came with the previous one's read is answered when its end arrives" {
@@ -431,6 +438,7 @@ session_end() {
 
 @test "a policy process waiting for its next request does not hold up another's recovery" {
 	bdb_only "DIR/lock and DIR/recover"
+	conf 'timeout 5s'	# the check below waits for the policy process
 	session "$T0"
 	rcpt "$IP" "$S" "$R" >&7
 	run -0 answer
