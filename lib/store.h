@@ -72,6 +72,10 @@ int	store_each(struct store *s, const void *prefix, size_t plen,
  * again. store_scan does it by itself. -1 = error, 0 = done. */
 int	store_yield(struct store *s, struct err *e);
 
+/* Async-signal-safe: 1 when the process has been inside the same call
+ * of the store since the previous call of store_stuck, 0 otherwise. */
+int	store_stuck(void);
+
 /* Async-signal-safe: called from a watchdog when the process is about to
  * give up; marks the store for recovery if the process was inside it. */
 void	store_watchdog(void);

@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 
 #include <db.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -77,6 +78,31 @@ static int	bdb_put(struct bdb *, const void *, size_t, const void *,
 
 /* For the watchdog, which may run at any instant. */
 static volatile sig_atomic_t store_inside;
+/* For store_stuck: set while inside libdb, and bumped at each entry. */
+static volatile sig_atomic_t store_busy, store_seq;
+
+static void
+store_enter(void)
+{
+	store_seq++;
+	store_busy = 1;
+}
+
+static void
+store_leave(void)
+{
+	store_busy = 0;
+}
+
+int
+store_stuck(void)
+{
+	static sig_atomic_t seen = -1;
+	int stuck = store_busy && store_seq == seen;
+
+	seen = store_seq;
+	return stuck;
+}
 static char store_markpath[PATH_MAX];
 
 static void
@@ -85,7 +111,7 @@ store_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 	struct bdb *s = env->app_private;
 
 	(void)pfx;
-	if (s != NULL)
+	if (s != NULL && s->dberr[0] == '\0')	/* the first names the cause */
 		snprintf(s->dberr, sizeof(s->dberr), "%s", msg);
 }
 
@@ -165,6 +191,7 @@ store_fail(struct bdb *s, int ret, const char *what, struct err *e)
 static void
 store_detach(struct bdb *s)
 {
+	store_enter();
 	if (s->txn != NULL)
 		s->txn->abort(s->txn);
 	s->txn = NULL;
@@ -175,6 +202,7 @@ store_detach(struct bdb *s)
 		s->env->close(s->env, 0);
 	s->env = NULL;
 	store_inside = 0;
+	store_leave();
 	flock(s->lockfd, LOCK_UN);
 }
 
@@ -282,6 +310,103 @@ store_exists(const struct bdb *s, const char *name)
 	return stat(path, &st) == 0;
 }
 
+/* The highest log file number in the directory; 0 = none. */
+static uint32_t
+store_last_log(const struct bdb *s)
+{
+	struct dirent *d;
+	uint32_t n, max = 0;
+	DIR *dir;
+
+	if ((dir = opendir(s->dir)) == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL)
+		if (sscanf(d->d_name, "log.%10u", &n) == 1 && n > max)
+			max = n;
+	closedir(dir);
+	return max;
+}
+
+/* The highest log file number any process noted, kept in DIR/lock: log
+ * numbers only grow, so fewer at recovery means log files were lost. */
+static uint32_t
+store_seen_log(const struct bdb *s)
+{
+	uint32_t n;
+
+	return pread(s->lockfd, &n, sizeof(n), 0) == sizeof(n) ? n : 0;
+}
+
+/* Notes the highest log file present (after a creation, a recovery or a
+ * checkpoint, so rarely). */
+static void
+store_note_log(const struct bdb *s)
+{
+	uint32_t n = store_last_log(s);
+
+	if (n > store_seen_log(s))
+		(void)!pwrite(s->lockfd, &n, sizeof(n), 0);
+}
+
+/* Reads the header of every page of greylist.db (host byte order, as
+ * libdb writes it). Before recovery (after = 0): a page names the log
+ * record of its last change, written first, so a page naming a log file
+ * past the last one present means log files are missing and recovery
+ * would silently drop their changes. After recovery (after = 1): every
+ * page up to the last one the meta page names carries its own number; a
+ * zeroed page means greylist.db lost pages (truncated or overwritten)
+ * that the log did not restore. Both refuse rather than go on with less.
+ * -1 = damaged (in e), 0 = fine, or not a database (libdb says so). */
+static int
+store_pages(struct bdb *s, int after, struct err *e)
+{
+	char path[PATH_MAX + sizeof(STORE_FILE) + 1];
+	uint8_t h[40];
+	uint32_t pgsz, last, i, v, logs = store_last_log(s);
+	struct stat st;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", s->dir, STORE_FILE);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || pread(fd, h, 40, 0) != 40)
+		goto done;
+	if (!after && (logs == 0 || logs < store_seen_log(s))) {
+		ret = err_set(e, "%s: log files are missing (the last was "
+		    "log.%010u), and with them the latest changes; restore "
+		    "them, or with no greylist running run db5.3_recover -h %s "
+		    "and empty %s/lock to go on without", path,
+		    store_seen_log(s), s->dir, s->dir);
+		goto done;
+	}
+	memcpy(&pgsz, h + 20, 4);		/* the meta page's page size */
+	memcpy(&last, h + 32, 4);		/* and last page number */
+	if (pgsz < 512 || pgsz > 65536 || (pgsz & (pgsz - 1)) != 0)
+		goto done;
+	if (after && ((uint64_t)last + 1) * pgsz > (uint64_t)st.st_size) {
+		ret = err_set(e, "%s is truncated: %lld bytes where its pages "
+		    "need %llu; restore it from a backup", path,
+		    (long long)st.st_size, ((unsigned long long)last + 1) * pgsz);
+		goto done;
+	}
+	for (i = 0; (off_t)(i + 1) * pgsz <= st.st_size && ret == 0; i++) {
+		if (pread(fd, h, 32, (off_t)i * pgsz) != 32)
+			break;
+		memcpy(&v, h, 4);		/* LSN: log file number */
+		if (!after && v > logs)
+			ret = err_set(e, "%s: page %u needs log file %u, which is "
+			    "missing; restore the log files", path, i, v);
+		memcpy(&v, h + 8, 4);		/* the page's own number */
+		if (after && i > 0 && i <= last && v != i)
+			ret = err_set(e, "%s: page %u of %u is lost (truncated or "
+			    "overwritten); restore it from a backup", path, i,
+			    last);
+	}
+done:
+	close(fd);
+	return ret;
+}
+
 /* With the flock held exclusively: creates or recovers the environment.
  * -1 = error, 0 = done. */
 static int
@@ -293,10 +418,21 @@ store_recover(struct bdb *s, struct err *e)
 		return 0;	/* somebody else did it meanwhile */
 	/* Until the mark is gone nobody joins a half-made environment. */
 	store_mark();
+	if (store_pages(s, 0, e) == -1)
+		return -1;
 	store_inside = 1;
+	store_enter();
+	s->dberr[0] = '\0';
 	ret = store_attach(s, 1, e);
+	if (ret != 0 && s->dberr[0] != '\0')
+		ret = err_set(e, "%s: recovery of %s failed: %s", s->dir,
+		    STORE_FILE, s->dberr);
+	if (ret == 0)
+		ret = store_pages(s, 1, e);
 	if (ret == 0)
 		ret = store_check_format(s, 1, e);
+	if (ret == 0)
+		store_note_log(s);
 	if (ret == 0 && unlink(store_markpath) == -1 && errno != ENOENT)
 		ret = err_set(e, "%s: %s", store_markpath, strerror(errno));
 	store_detach(s);
@@ -338,8 +474,10 @@ store_join(struct bdb *s, struct err *e)
 		return ret == -1 ? -1 : 0;
 	}
 	store_inside = 1;
+	store_enter();
 	if ((ret = store_attach(s, 0, e)) == 0)
 		ret = store_check_format(s, 0, e);
+	store_leave();
 	if (ret != 0) {
 		store_detach(s);
 		return ret == STORE_RETRY ? 0 : -1;
@@ -425,7 +563,9 @@ bdb_begin(struct bdb *s, struct err *e)
 	int ret;
 
 	s->dberr[0] = '\0';
+	store_enter();
 	if ((ret = s->env->txn_begin(s->env, NULL, &s->txn, 0)) != 0) {
+		store_leave();
 		s->txn = NULL;
 		return store_fail(s, ret, "cannot begin transaction", e);
 	}
@@ -439,23 +579,32 @@ bdb_commit(struct bdb *s, struct err *e)
 	int ret;
 
 	s->txn = NULL;
-	if ((ret = txn->commit(txn, 0)) != 0)
+	ret = txn->commit(txn, 0);
+	store_leave();
+	if (ret != 0)
 		return store_fail(s, ret, "cannot commit", e);
 	/* Even a checkpoint with nothing to do costs system calls, so one
 	 * commit in CKP_EVERY asks for one: every CKP_EVERY-th of a long
 	 * run, and one check process in CKP_EVERY, by pid. */
-	if ((++s->commits + (unsigned)getpid()) % CKP_EVERY == 0 &&
-	    (ret = s->env->txn_checkpoint(s->env, CKP_KBYTES, 0, 0)) != 0)
+	if ((++s->commits + (unsigned)getpid()) % CKP_EVERY != 0)
+		return 0;
+	store_enter();
+	ret = s->env->txn_checkpoint(s->env, CKP_KBYTES, 0, 0);
+	store_leave();
+	if (ret != 0)
 		return store_fail(s, ret, "checkpoint", e);
+	store_note_log(s);
 	return 0;
 }
 
 static void
 bdb_abort(struct bdb *s)
 {
+	store_enter();
 	if (s->txn != NULL)
 		s->txn->abort(s->txn);
 	s->txn = NULL;
+	store_leave();
 }
 
 static void

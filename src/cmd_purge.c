@@ -10,14 +10,9 @@
 #include "policy.h"
 #include "store.h"
 
-/* Entries between two rearmings of the watchdog, which fires when they
- * took longer than ten database timeouts: purge never sits on the store
- * for good behind a lock left by a killed process. */
-#define PURGE_TICK	500
+#define PURGE_BATCH	500	/* entries per transaction */
 
 struct purge_state {
-	uint64_t seen;
-	int	 tick_ms;
 	const struct conf *c;
 	int64_t	 now;
 	int	 dry;
@@ -32,8 +27,6 @@ purge_fn(const void *key, size_t klen, const void *val, size_t vlen,
 	struct entry en;
 	int64_t exp;
 
-	if (++st->seen % PURGE_TICK == 0)
-		cmd_watchdog(st->tick_ms);
 	if (entry_decode(key, klen, val, vlen, &en) == -1)
 		return SCAN_NEXT;
 	exp = policy_expiry(st->c, &en);
@@ -79,14 +72,12 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 		    "by itself\n");
 		return 0;
 	}
-	st.tick_ms = x->conf.timeout_ms * 10;
-	cmd_watchdog(st.tick_ms);
 	if ((s = cmd_open(x)) == NULL)
 		return EXIT_ERROR;
 	for (i = 0; i < sizeof(kinds) && ret == 0; i++)
-		ret = store_scan(s, &kinds[i], 1, PURGE_TICK, purge_fn, &st, &e);
+		ret = store_scan(s, &kinds[i], 1, PURGE_BATCH, purge_fn, &st,
+		    &e);
 	store_close(s);
-	cmd_watchdog(0);
 	if (ret == -1)
 		return cmd_error("purge: %s", e.msg);
 	if (!st.dry)

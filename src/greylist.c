@@ -122,12 +122,71 @@ set_clock(struct ctx *x)
 	return 0;
 }
 
+/* The watchdog of the commands that have none of their own (admin and
+ * user commands, whose scans may rightly take long): it ticks every
+ * timeout, and one call of the store that lasts a whole tick (a lock
+ * left by a killed process never returns) ends the process, marking the
+ * store for recovery. */
+static void
+wd_tick(int sig)
+{
+	static const char msg[] = "greylist: database did not answer in "
+	    "time\n";
+
+	(void)sig;
+	if (!store_stuck())
+		return;
+	store_watchdog();
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(EXIT_ERROR);
+}
+
+static void
+wd_ticking(int ms)
+{
+	struct sigaction sa, old;
+	struct itimerval it;
+
+	if (sigaction(SIGALRM, NULL, &old) == -1 || old.sa_handler != SIG_DFL)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wd_tick;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	it.it_interval = it.it_value;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* A bus error or segmentation fault in the store's shared memory: a
+ * region file that cannot grow on a full file system, or a damaged one.
+ * Marks the store for recovery, which recreates the regions, and fails
+ * open. */
+static void
+crashed(int sig)
+{
+	static const char bus[] = "greylist: database region could not be "
+	    "written (file system full?); marked for recovery\n";
+	static const char segv[] = "greylist: database region is damaged; "
+	    "marked for recovery\n";
+
+	store_watchdog();
+	if (sig == SIGBUS)
+		(void)!write(STDERR_FILENO, bus, sizeof(bus) - 1);
+	else
+		(void)!write(STDERR_FILENO, segv, sizeof(segv) - 1);
+	_exit(EXIT_ERROR);
+}
+
 struct store *
 cmd_open(struct ctx *x)
 {
 	struct store *s;
 	struct err e;
 
+	wd_ticking(x->conf.timeout_ms);
 	if (store_open(&s, &x->conf, &e) == -1) {
 		cmd_error("%s", e.msg);
 		return NULL;
@@ -249,6 +308,8 @@ main(int argc, char *argv[])
 
 	memset(&x, 0, sizeof(x));
 	umask(007);
+	signal(SIGBUS, crashed);
+	signal(SIGSEGV, crashed);
 	if (priv_secure() && priv_sanitize(&x.editor, &x.term) == -1)
 		return cmd_error("GREYLIST_* variables are for root only in a "
 		    "setgid install");
