@@ -213,8 +213,11 @@ mismatches() {
 	cut -d, -f6- "$BATS_TEST_TMPDIR/batch.out" >"$BATS_TEST_TMPDIR/b"
 	check_rows "$bin" "$BATS_TEST_TMPDIR/b.db" "$rows" >"$BATS_TEST_TMPDIR/c"
 	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/b")" "$n"
-	# Every reason occurs, so that the comparison covers every path.
-	run -0 reasons "$BATS_TEST_TMPDIR/b"
-	assert_output 'awl delayed early exempt known new no_delay restart '
+	# Every reason occurs, so that the comparison covers every path
+	# (the shortened run is too short for some).
+	if [ -z "${GREYLIST_TEST_QUICK:-}" ]; then
+		run -0 reasons "$BATS_TEST_TMPDIR/b"
+		assert_output 'awl delayed early exempt known new no_delay restart '
+	fi
 	run -0 mismatches "$rows" "$BATS_TEST_TMPDIR/b" "$BATS_TEST_TMPDIR/c"
 }
