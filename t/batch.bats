@@ -202,7 +202,9 @@ mismatches() {
 	[ -z "${GREYLIST_TEST_QUICK:-}" ] || { n=2000; k=400; }
 	# Shorter expiries so that restarts and expired whitelistings occur
 	# within the stream's two days; some clients and senders exempt.
-	conf 'retry_window 2h' 'whitelist_lifetime 1d' \
+	# A slow machine must not turn a check into a fail-open: this test is
+	# about agreement, the timeout is another test's.
+	conf 'retry_window 2h' 'whitelist_lifetime 1d' 'timeout 10s' \
 		'no_delay 10.0.3.7 10.0.3.8' 'exempt @d7.example'
 	bin=$BATS_TEST_TMPDIR/greylist
 	cp "$GREYLIST_BIN" "$bin"	# a rebuild meanwhile does not disturb it
