@@ -426,7 +426,8 @@ conf_set_exempt_file(struct conf *c, const struct conf_kw *kw, char *val,
 		fclose(f);
 		return rv;
 	}
-	rv = conf_read(c, f, val, conf_exempt_line, e);
+	rv = conf_read(c, f, conf_show(val, show, sizeof(show)),
+	    conf_exempt_line, e);
 	fclose(f);
 	return rv;
 }
@@ -600,13 +601,13 @@ static int
 conf_set_password(struct conf *c, const struct conf_kw *kw, char *val,
     const struct conf_pos *pos, struct err *e)
 {
-	char	 buf[512];
+	char	 buf[512], show[CONF_SHOW_MAX];
 	FILE	*f;
 	size_t	 n;
 
 	if ((f = fopen(val, "r")) == NULL)
-		return conf_err(pos, e, "%s: %s: %s", kw->name, val,
-		    strerror(errno));
+		return conf_err(pos, e, "%s: %s: %s", kw->name,
+		    conf_show(val, show, sizeof(show)), strerror(errno));
 	n = fgets(buf, sizeof(buf), f) != NULL ? strcspn(buf, "\r\n") : 0;
 	fclose(f);
 	if (n == sizeof(buf) - 1)
@@ -615,7 +616,7 @@ conf_set_password(struct conf *c, const struct conf_kw *kw, char *val,
 	buf[n] = '\0';
 	if (n == 0)
 		return conf_err(pos, e, "%s: %s: no password on its first line",
-		    kw->name, val);
+		    kw->name, conf_show(val, show, sizeof(show)));
 	if (conf_replace(&c->redis_password, buf) == -1)
 		return conf_err(pos, e, "out of memory");
 	return 0;

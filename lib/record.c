@@ -270,6 +270,7 @@ entry_decode(const void *key, size_t klen, const void *val, size_t vlen,
     struct entry *en)
 {
 	const uint8_t *p = key, *end = p + klen;
+	uint8_t canon[KEY_MAX];
 
 	memset(en, 0, sizeof(*en));
 	if (klen == 0 || record_decode(val, vlen, &en->r) == -1 ||
@@ -309,7 +310,10 @@ entry_decode(const void *key, size_t klen, const void *val, size_t vlen,
 		p++;
 		break;
 	}
-	return p == end ? 0 : -1;
+	if (p != end || entry_key(en, canon) != klen ||
+	    memcmp(canon, key, klen) != 0)
+		return -1;
+	return 0;
 }
 
 static const char *counter_names[CNT_N] = {

@@ -134,6 +134,11 @@ tuple_normalize(const char *in, int which, int verp, char *out)
 		tuple_strip_detail(out);
 	else if (verp)
 		tuple_collapse_verp(out);
+	start = 0;
+	end = strlen(out);
+	tuple_trim(out, &start, &end);
+	memmove(out, out + start, end - start);
+	out[end - start] = '\0';
 	if (which == TUPLE_RCPT && out[0] == '\0')
 		return TE_EMPTY;
 	return TE_OK;
@@ -366,5 +371,11 @@ tuple_exempt(const char *in, char *out, const char **why)
 	if (tuple_addr(in, TUPLE_SENDER, 0, out, &twhy) == -1 ||
 	    (at = strrchr(out, '@')) == NULL || at[1] == '\0')
 		return -1;
+	if (out[0] == '@') {
+		char copy[ADDR_MAX + 2];
+
+		memcpy(copy, out, strlen(out) + 1);
+		return tuple_exempt(copy, out, why);
+	}
 	return 0;
 }
