@@ -123,10 +123,11 @@ set_clock(struct ctx *x)
 }
 
 /* The watchdog of the commands that have none of their own (admin and
- * user commands, whose scans may rightly take long): it ticks every
- * timeout, and one call of the store that lasts a whole tick (a lock
- * left by a killed process never returns) ends the process, marking the
- * store for recovery. */
+ * user commands, whose scans may rightly take long): it ticks every five
+ * timeouts, and one call of the store that lasts a whole tick (a lock
+ * left by a killed process never returns; a checkpoint's fsync on a busy
+ * disk may take seconds, which is why the tick is long) ends the
+ * process, marking the store for recovery. */
 static void
 wd_tick(int sig)
 {
@@ -186,7 +187,7 @@ cmd_open(struct ctx *x)
 	struct store *s;
 	struct err e;
 
-	wd_ticking(x->conf.timeout_ms);
+	wd_ticking(x->conf.timeout_ms * 5);
 	if (store_open(&s, &x->conf, &e) == -1) {
 		cmd_error("%s", e.msg);
 		return NULL;
