@@ -752,7 +752,8 @@ rds_keys_collect(struct rds *s, const void *prefix, size_t plen,
 	if ((plen == 0 || !rds_indexed(p[0])) &&
 	    rds_keys_scan(s, p, plen, k, e) == -1)
 		return -1;
-	qsort_r(k->ref, k->n, sizeof(*k->ref), rds_keys_cmp, k->buf);
+	if (k->n > 1)
+		qsort_r(k->ref, k->n, sizeof(*k->ref), rds_keys_cmp, k->buf);
 	return 0;
 }
 
