@@ -155,7 +155,22 @@ policy_domain(const struct tuple *t)
 	return t->sender[0] == '\0' ? "<>" : t->sender_domain;
 }
 
-/* Marks the tuplet of t used at now, creating it if missing or expired. */
+/* Marks the tuplet at key, whose stored record is w (kind 0 = none), used
+ * at now, starting it anew if missing or expired. */
+static int
+policy_mark(struct store *s, const struct conf *c, const uint8_t *key,
+    size_t klen, struct record *w, int64_t now, struct err *e)
+{
+	if (w->kind == 0 || w->last + c->whitelist_lifetime < now) {
+		memset(w, 0, sizeof(*w));
+		w->first = now;
+	}
+	w->last = now > w->last ? now : w->last;
+	w->passes++;
+	return policy_put(s, c, key, klen, w, now, e);
+}
+
+/* Marks the tuplet of t used at now (policy_mark after reading it). */
 static int
 policy_whitelist(struct store *s, const struct conf *c, const struct tuple *t,
     int64_t now, struct err *e)
@@ -167,13 +182,7 @@ policy_whitelist(struct store *s, const struct conf *c, const struct tuple *t,
 
 	if ((ret = policy_get(s, key, klen, &w, e)) != 0)
 		return ret;
-	if (w.kind == 0 || w.last + c->whitelist_lifetime < now) {
-		memset(&w, 0, sizeof(w));
-		w.first = now;
-	}
-	w.last = now > w.last ? now : w.last;
-	w.passes++;
-	return policy_put(s, c, key, klen, &w, now, e);
+	return policy_mark(s, c, key, klen, &w, now, e);
 }
 
 /* 1 = a pending triplet r retried at now may pass, 0 = not. */
@@ -339,7 +348,8 @@ policy_txn(struct store *s, const struct conf *c, const struct tuple *t,
 			if (wr.kind != 0 &&
 			    wr.last + c->whitelist_lifetime >= now) {
 				policy_pass(d, R_AWL, "");
-				return policy_whitelist(s, c, t, now, e);
+				return policy_mark(s, c, wkey, wlen, &wr, now,
+				    e);
 			}
 		}
 		policy_triplet(c, &tr, now, d);

@@ -1,7 +1,6 @@
-/* greylist export and import: the whole database as CSV and back, and
- * the import of a postgrey database. Import validates every row before it
- * writes anything. */
-#include <db.h>
+/* greylist export and import: the whole database as CSV and back (and,
+ * through src/postgrey.c, a postgrey database in). Import validates every
+ * row before it writes anything. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,6 +11,7 @@
 
 #include "cmd.h"
 #include "csvio.h"
+#include "import.h"
 #include "policy.h"
 #include "record.h"
 #include "store.h"
@@ -22,7 +22,6 @@
 #define EXPORT_NUM	24	/* bytes for a 64-bit decimal number */
 #define IMPORT_TXN	1000	/* entries written per transaction */
 #define IMPORT_TRIES	50	/* conflicts before a transaction gives up */
-#define POSTGREY_NET	24	/* bits of postgrey's "a.b.c" client form */
 
 /* The CSV columns, in export's order. */
 enum export_field {
@@ -36,20 +35,6 @@ static const char *const export_header[F_N] = {
 };
 
 #define FB(f)	(1u << (f))
-
-/* Rows read and checked, their keys and values encoded back to back
- * (klen and vlen as two bytes each, then the key, then the value). */
-struct import_set {
-	uint8_t	*buf;
-	size_t	 len, cap;
-	size_t	 n;			/* entries in buf */
-	size_t	 skipped;		/* postgrey: invalid records */
-	int	 header;		/* the header row was read */
-	unsigned seen;			/* counter rows read, bit per counter */
-	uint64_t count[CNT_N];
-	const struct conf *conf;	/* for the entries' lifetimes */
-	int64_t	 now;
-};
 
 /* One CSV row being checked. */
 struct import_row {
@@ -465,8 +450,7 @@ import_entry(const struct import_row *r, struct entry *en)
 	return t->fn(r, en);
 }
 
-/* Appends one key and value to the set. -1 = out of memory, 0 = done. */
-static int
+int
 import_add(struct import_set *set, const uint8_t *key, size_t klen,
     const uint8_t *val, size_t vlen, struct err *e)
 {
@@ -664,157 +648,6 @@ import_store(struct store *s, const struct import_set *set, int replace,
 	return 0;
 }
 
-static char postgrey_dberr[256];
-
-static void
-postgrey_errcall(const DB_ENV *env, const char *pfx, const char *msg)
-{
-	(void)env;
-	(void)pfx;
-	snprintf(postgrey_dberr, sizeof(postgrey_dberr), "%s", msg);
-}
-
-/* Copies a postgrey key or value into out (len bytes) as a string; a
- * trailing NUL is allowed. -1 = too long or holds a NUL, 0 = done. */
-static int
-postgrey_str(const DBT *d, char *out, size_t len)
-{
-	size_t n = d->size;
-
-	if (n > 0 && ((const char *)d->data)[n - 1] == '\0')
-		n--;
-	if (n >= len || memchr(d->data, '\0', n) != NULL)
-		return -1;
-	memcpy(out, d->data, n);
-	out[n] = '\0';
-	return 0;
-}
-
-/* 1 = s is postgrey's subnet form "a.b.c", 0 = not. */
-static int
-postgrey_subnet(const char *s)
-{
-	int i, dots = 0, digits = 0, v = 0;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] == '.' && digits > 0 && dots < 2) {
-			dots++;
-			digits = v = 0;
-		} else if (s[i] >= '0' && s[i] <= '9' && digits < 3 &&
-		    (v = v * 10 + s[i] - '0') <= 255)
-			digits++;
-		else
-			return 0;
-	}
-	return dots == 2 && digits > 0;
-}
-
-/* Parses "FIRST,LAST" (epoch seconds, FIRST <= LAST). -1 = malformed. */
-static int
-postgrey_times(const char *s, int64_t *first, int64_t *last)
-{
-	int64_t v[2] = { 0, 0 };
-	int i = 0, digits = 0;
-
-	for (; *s != '\0'; s++) {
-		if (*s == ',' && i == 0 && digits > 0) {
-			i = 1;
-			digits = 0;
-		} else if (*s >= '0' && *s <= '9' && digits < 18) {
-			v[i] = v[i] * 10 + (*s - '0');
-			digits++;
-		} else
-			return -1;
-	}
-	if (i != 1 || digits == 0 || v[0] > v[1])
-		return -1;
-	*first = v[0];
-	*last = v[1];
-	return 0;
-}
-
-/* Turns one postgrey record "NET/SENDER/RECIPIENT" = "FIRST,LAST" into a
- * triplet in set, or counts it as skipped. -1 = out of memory, 0 = done. */
-static int
-postgrey_record(const struct ctx *x, const DBT *k, const DBT *v,
-    struct import_set *set, struct err *e)
-{
-	char kbuf[ADDR_NET_MAX + 2 * ADDR_MAX + 3], vbuf[64], ip[ADDR_NET_MAX];
-	char *sender, *rcpt;
-	const struct conf *c = &x->conf;
-	uint8_t key[KEY_MAX], val[REC_MAX];
-	struct record r;
-	struct tuple t;
-	const char *why;
-	int subnet;
-
-	memset(&r, 0, sizeof(r));
-	if (postgrey_str(k, kbuf, sizeof(kbuf)) == -1 ||
-	    postgrey_str(v, vbuf, sizeof(vbuf)) == -1 ||
-	    postgrey_times(vbuf, &r.first, &r.last) == -1 ||
-	    (sender = strchr(kbuf, '/')) == NULL ||
-	    (rcpt = strrchr(kbuf, '/')) == sender)
-		goto skip;
-	*sender++ = '\0';
-	*rcpt++ = '\0';
-	subnet = postgrey_subnet(kbuf);
-	if ((size_t)snprintf(ip, sizeof(ip), "%s%s", kbuf,
-	    subnet ? ".0" : "") >= sizeof(ip) ||
-	    tuple_make(&t, ip, sender, rcpt, c->ipv4_prefix, c->ipv6_prefix,
-	    c->normalize_verp, &why) == -1)
-		goto skip;
-	if (subnet)
-		addr_network(ip, c->ipv4_prefix < POSTGREY_NET ?
-		    c->ipv4_prefix : POSTGREY_NET, c->ipv6_prefix, t.net,
-		    sizeof(t.net));
-	r.kind = REC_TRIPLET;
-	r.passed = r.last - r.first >= c->embargo ? r.last : 0;
-	r.blocked = 1;
-	r.passes = r.passed != 0;
-	return import_add(set, key, record_key_triplet(&t, key), val,
-	    record_encode(&r, val), e);
-skip:
-	set->skipped++;
-	return 0;
-}
-
-/* Reads every record of the postgrey database file into set.
- * -1 = error, 0 = done. */
-static int
-postgrey_read(const struct ctx *x, const char *file, struct import_set *set,
-    struct err *e)
-{
-	DB *db;
-	DBC *cur;
-	DBT k, v;
-	int ret;
-
-	if ((ret = db_create(&db, NULL, 0)) != 0)
-		return err_set(e, "%s: %s", file, db_strerror(ret));
-	db->set_errcall(db, postgrey_errcall);
-	if ((ret = db->open(db, NULL, file, NULL, DB_UNKNOWN, DB_RDONLY,
-	    0)) != 0 || (ret = db->cursor(db, NULL, &cur, 0)) != 0) {
-		db->close(db, 0);
-		if (ret == ENOENT || ret == EACCES)
-			return err_set(e, "%s: %s", file, strerror(ret));
-		return err_set(e, "%s: not a readable Berkeley DB database%s%s",
-		    file, postgrey_dberr[0] != '\0' ? ": " : "",
-		    postgrey_dberr);
-	}
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0)
-		if (postgrey_record(x, &k, &v, set, e) == -1)
-			break;
-	cur->close(cur);
-	db->close(db, 0);
-	if (ret == 0)
-		return -1;	/* out of memory, e set */
-	if (ret != DB_NOTFOUND)
-		return err_set(e, "%s: %s", file, db_strerror(ret));
-	return 0;
-}
-
 struct import_args {
 	int	 replace;
 	const char *postgrey;
@@ -872,7 +705,7 @@ cmd_import(struct ctx *x, int argc, char **argv)
 	set.conf = &x->conf;
 	set.now = x->now;
 	if (a.postgrey != NULL)
-		ret = postgrey_read(x, a.postgrey, &set, &e);
+		ret = postgrey_read(&x->conf, a.postgrey, &set, &e);
 	else
 		ret = import_read(a.file, &set, &e);
 	if (ret == 0 && (s = cmd_open(x)) == NULL) {

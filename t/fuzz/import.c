@@ -1,10 +1,12 @@
-/* Fuzz target: the rows of `greylist import`. src/cmd_export.c is
- * included to reach its static row checks; no database is opened. The
+/* Fuzz target: the rows of `greylist import`. src/cmd_export.c and
+ * src/postgrey.c are included to reach their static row checks; no
+ * database is opened. The
  * input is read through csvio_read as an export file, then again as data
  * rows after a header, and a slice of it as a postgrey record. Every
  * entry import accepts must decode, and its export row must import back
  * to the very same key and value: export and import round-trip. */
 #include "../../src/cmd_export.c"
+#include "../../src/postgrey.c"
 
 #include "fuzz.h"
 
@@ -135,7 +137,7 @@ fz_postgrey(const struct ctx *x, const uint8_t *data, size_t size)
 	v.data = (void *)(uintptr_t)(data + 1 + klen);
 	v.size = (u_int32_t)(size - 1 - klen);
 	fz_set_init(&set, 1);
-	FZ_ASSERT(postgrey_record(x, &k, &v, &set, &e) == 0);
+	FZ_ASSERT(postgrey_record(&x->conf, &k, &v, &set, &e) == 0);
 	FZ_ASSERT(set.n + set.skipped == 1);
 	if (set.n == 1)
 		fz_round_trip(&set, 0);

@@ -1,0 +1,37 @@
+/* The entries an import has read and checked, kept in memory until all
+ * of them are known good; filled by src/cmd_export.c from CSV and by
+ * src/postgrey.c from a postgrey database. */
+#ifndef GREYLIST_IMPORT_H
+#define GREYLIST_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "err.h"
+#include "record.h"
+
+/* Rows read and checked, their keys and values encoded back to back
+ * (klen and vlen as two bytes each, then the key, then the value). */
+struct import_set {
+	uint8_t	*buf;
+	size_t	 len, cap;
+	size_t	 n;			/* entries in buf */
+	size_t	 skipped;		/* postgrey: invalid records */
+	int	 header;		/* the header row was read */
+	unsigned seen;			/* counter rows read, bit per counter */
+	uint64_t count[CNT_N];
+	const struct conf *conf;	/* for the entries' lifetimes */
+	int64_t	 now;
+};
+
+/* Appends one key and value to the set. -1 = out of memory, 0 = done. */
+int	import_add(struct import_set *set, const uint8_t *key, size_t klen,
+	    const uint8_t *val, size_t vlen, struct err *e);
+
+/* Reads every record of the postgrey database FILE into set as triplets,
+ * counting those it cannot use in set->skipped. -1 = error, 0 = done. */
+int	postgrey_read(const struct conf *c, const char *file,
+	    struct import_set *set, struct err *e);
+
+#endif
