@@ -681,9 +681,8 @@ spam_fixture() {
 
 # ---- privileges ----
 
-@test "admin commands in a setgid install are refused to users outside admin_group" {
-	skip "needs a setgid install (tested with the install, not from the build tree)"
-}
+# Admin commands refused to users outside admin_group in a setgid
+# install: t/priv.bats, with real users and a setgid binary.
 
 # as_nobody ARGS...: the binary as user nobody, without supplementary
 # groups, with the test's config, at T0.
