@@ -1,6 +1,7 @@
 /* Stored records: keys and fixed-width big-endian values. Every value
  * starts with a version byte and a kind byte; record_decode() is the one
- * place that reads them. */
+ * place that reads them. Version 2 holds times as 32-bit seconds (to
+ * 2106), version 1 held them in 64 bits; both are read, 2 is written. */
 #include <string.h>
 
 #include "record.h"
@@ -44,15 +45,18 @@ get32(const uint8_t *p, uint32_t *v)
 	return p + 4;
 }
 
-/* Encoded length of each kind, the 4-byte head included; 0 = unknown. */
+/* Encoded length of each kind in layout version ver, the 4-byte head
+ * included; 0 = unknown. */
 static size_t
-record_len(int kind)
+record_len(int ver, int kind)
 {
+	size_t tw = ver == 1 ? 8 : 4;	/* bytes per time */
+
 	switch (kind) {
 	case REC_TRIPLET:
-		return 4 + 3 * 8 + 2 * 4;
+		return 4 + 3 * tw + 2 * 4;
 	case REC_TUPLET:
-		return 4 + 2 * 8 + 4;
+		return 4 + 2 * tw + 4;
 	case REC_COUNTERS:
 		return 4 + CNT_N * 8;
 	case REC_META:
@@ -60,11 +64,36 @@ record_len(int kind)
 	case REC_EXEMPT:
 	case REC_NODELAY:
 	case REC_USERWL:
-		return 4 + 8;
+		return 4 + tw;
 	case REC_USER:
-		return 4 + 8 + 4;
+		return 4 + tw + 4;
 	}
 	return 0;
+}
+
+/* A time as written: seconds, held to 0 .. REC_TIME_MAX. */
+static uint8_t *
+puttime(uint8_t *p, int64_t t)
+{
+	return put32(p, t < 0 ? 0 : t > (int64_t)REC_TIME_MAX ?
+	    REC_TIME_MAX : (uint32_t)t);
+}
+
+/* A time of layout version ver into *t. */
+static const uint8_t *
+gettime(const uint8_t *p, int ver, int64_t *t)
+{
+	uint64_t v;
+	uint32_t w;
+
+	if (ver == 1) {
+		p = get64(p, &v);
+		*t = v > REC_TIME_MAX ? -1 : (int64_t)v;
+	} else {
+		p = get32(p, &w);
+		*t = w;
+	}
+	return p;
 }
 
 size_t
@@ -79,15 +108,15 @@ record_encode(const struct record *r, uint8_t *buf)
 	*p++ = (uint8_t)r->flags;
 	switch (r->kind) {
 	case REC_TRIPLET:
-		p = put64(p, (uint64_t)r->first);
-		p = put64(p, (uint64_t)r->last);
-		p = put64(p, (uint64_t)r->passed);
+		p = puttime(p, r->first);
+		p = puttime(p, r->last);
+		p = puttime(p, r->passed);
 		p = put32(p, r->blocked);
 		p = put32(p, r->passes);
 		break;
 	case REC_TUPLET:
-		p = put64(p, (uint64_t)r->first);
-		p = put64(p, (uint64_t)r->last);
+		p = puttime(p, r->first);
+		p = puttime(p, r->last);
 		p = put32(p, r->passes);
 		break;
 	case REC_COUNTERS:
@@ -100,10 +129,10 @@ record_encode(const struct record *r, uint8_t *buf)
 	case REC_EXEMPT:
 	case REC_NODELAY:
 	case REC_USERWL:
-		p = put64(p, (uint64_t)r->first);
+		p = puttime(p, r->first);
 		break;
 	case REC_USER:
-		p = put64(p, (uint64_t)r->first);
+		p = puttime(p, r->first);
 		p = put32(p, r->passes);
 		break;
 	}
@@ -115,28 +144,26 @@ int
 record_decode(const void *buf, size_t len, struct record *r)
 {
 	const uint8_t *p = buf;
-	uint64_t v[3];
-	int i;
+	int i, ver;
 
 	memset(r, 0, sizeof(*r));
-	if (len < 4 || p[0] != REC_VERSION || record_len(p[1]) != len)
+	if (len < 4 || (p[0] != 1 && p[0] != REC_VERSION) ||
+	    record_len(p[0], p[1]) != len)
 		return -1;
+	ver = p[0];
 	r->kind = p[1];
 	r->flags = (uint16_t)(p[2] << 8 | p[3]);
 	p += 4;
 	switch (r->kind) {
 	case REC_TRIPLET:
 	case REC_TUPLET:
-		p = get64(p, &v[0]);
-		p = get64(p, &v[1]);
+		p = gettime(p, ver, &r->first);
+		p = gettime(p, ver, &r->last);
 		if (r->kind == REC_TRIPLET) {
-			p = get64(p, &v[2]);
-			r->passed = (int64_t)v[2];
+			p = gettime(p, ver, &r->passed);
 			p = get32(p, &r->blocked);
 		}
 		get32(p, &r->passes);
-		r->first = (int64_t)v[0];
-		r->last = (int64_t)v[1];
 		if (r->first < 0 || r->last < 0 || r->passed < 0)
 			return -1;
 		break;
@@ -151,8 +178,7 @@ record_decode(const void *buf, size_t len, struct record *r)
 	case REC_NODELAY:
 	case REC_USERWL:
 	case REC_USER:
-		p = get64(p, &v[0]);
-		r->first = (int64_t)v[0];
+		p = gettime(p, ver, &r->first);
 		if (r->kind == REC_USER)
 			get32(p, &r->passes);
 		if (r->first < 0)

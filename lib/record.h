@@ -8,7 +8,8 @@
 
 #include "tuple.h"
 
-#define REC_VERSION	1	/* value layout version written */
+#define REC_VERSION	2	/* value layout version written; 1 is still read */
+#define REC_TIME_MAX	UINT32_MAX	/* latest time a record holds (2106) */
 #define REC_FORMAT	1	/* database format version written to the meta key */
 
 /* Kinds, also the first byte of every key. */

@@ -299,10 +299,10 @@ import_triplet(const struct import_row *r, struct entry *en)
 	if (import_net(r, F_NET, en->net) == -1 ||
 	    import_addr(r, F_SENDER, TUPLE_SENDER, en->sender) == -1 ||
 	    import_addr(r, F_RCPT, TUPLE_RCPT, en->rcpt) == -1 ||
-	    import_num(r, F_FIRST, INT64_MAX, &v[0]) == -1 ||
-	    import_num(r, F_LAST, INT64_MAX, &v[1]) == -1 ||
+	    import_num(r, F_FIRST, REC_TIME_MAX, &v[0]) == -1 ||
+	    import_num(r, F_LAST, REC_TIME_MAX, &v[1]) == -1 ||
 	    (r->f[F_PASSED][0] != '\0' &&
-	    import_num(r, F_PASSED, INT64_MAX, &v[2]) == -1) ||
+	    import_num(r, F_PASSED, REC_TIME_MAX, &v[2]) == -1) ||
 	    import_num(r, F_BLOCKED, UINT32_MAX, &v[3]) == -1 ||
 	    import_num(r, F_PASSES, UINT32_MAX, &v[4]) == -1)
 		return -1;
@@ -324,8 +324,8 @@ import_tuplet(const struct import_row *r, struct entry *en)
 		return -1;
 	if (strchr(en->domain, '@') != NULL)
 		return import_bad(r, F_DOMAIN, "a domain has no '@'");
-	if (import_num(r, F_FIRST, INT64_MAX, &v[0]) == -1 ||
-	    import_num(r, F_LAST, INT64_MAX, &v[1]) == -1 ||
+	if (import_num(r, F_FIRST, REC_TIME_MAX, &v[0]) == -1 ||
+	    import_num(r, F_LAST, REC_TIME_MAX, &v[1]) == -1 ||
 	    import_num(r, F_PASSES, UINT32_MAX, &v[2]) == -1)
 		return -1;
 	en->r.first = (int64_t)v[0];
@@ -351,7 +351,7 @@ import_exempt(const struct import_row *r, struct entry *en)
 		return import_bad(r, F_ENTRY, why);
 	if (strcmp(en->text, s) != 0)
 		return import_bad(r, F_ENTRY, "not normalised");
-	if (import_num(r, F_FIRST, INT64_MAX, &first) == -1)
+	if (import_num(r, F_FIRST, REC_TIME_MAX, &first) == -1)
 		return -1;
 	en->r.first = (int64_t)first;
 	return 0;
@@ -363,7 +363,7 @@ import_nodelay(const struct import_row *r, struct entry *en)
 	uint64_t first;
 
 	if (import_net(r, F_ENTRY, en->text) == -1 ||
-	    import_num(r, F_FIRST, INT64_MAX, &first) == -1)
+	    import_num(r, F_FIRST, REC_TIME_MAX, &first) == -1)
 		return -1;
 	en->r.first = (int64_t)first;
 	return 0;
@@ -388,7 +388,7 @@ import_user(const struct import_row *r, struct entry *en)
 		return -1;
 	if (strcmp(r->f[F_ENTRY], "on") != 0 && strcmp(r->f[F_ENTRY], "off"))
 		return import_bad(r, F_ENTRY, "expected on or off");
-	if (import_num(r, F_FIRST, INT64_MAX, &first) == -1 ||
+	if (import_num(r, F_FIRST, REC_TIME_MAX, &first) == -1 ||
 	    import_num(r, F_PASSES, UINT32_MAX, &n) == -1)
 		return -1;
 	en->r.flags = strcmp(r->f[F_ENTRY], "off") == 0 ? USER_OFF : 0;

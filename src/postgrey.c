@@ -57,7 +57,8 @@ postgrey_subnet(const char *s)
 	return dots == 2 && digits > 0;
 }
 
-/* Parses "FIRST,LAST" (epoch seconds, FIRST <= LAST). -1 = malformed. */
+/* Parses "FIRST,LAST" (epoch seconds, FIRST <= LAST <= REC_TIME_MAX).
+ * -1 = malformed. */
 static int
 postgrey_times(const char *s, int64_t *first, int64_t *last)
 {
@@ -74,7 +75,7 @@ postgrey_times(const char *s, int64_t *first, int64_t *last)
 		} else
 			return -1;
 	}
-	if (i != 1 || digits == 0 || v[0] > v[1])
+	if (i != 1 || digits == 0 || v[0] > v[1] || v[1] > REC_TIME_MAX)
 		return -1;
 	*first = v[0];
 	*last = v[1];

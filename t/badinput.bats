@@ -340,3 +340,17 @@ teardown() {
 	assert_error
 	assert_db_unchanged
 }
+
+@test "a test clock that is not a time a record can hold is refused" {
+	seed
+	local v
+	for v in '' abc -5 12x 4294967296 99999999999999999999; do
+		run -2 --separate-stderr check_at "$v" "$IP" "$S" carol@example.net
+		assert_error
+		assert_regex "$stderr" 'GREYLIST_NOW'
+	done
+	assert_db_unchanged
+	# the last second of 32-bit time still works
+	run -1 --separate-stderr check_at 4294967295 "$IP" "$S" carol@example.net
+	assert_reply "$DEFER5"
+}

@@ -188,6 +188,11 @@ w.writerows(rows)
 	    'triplet,10.0.0.0/24,a@example.org,b@example.net,,,1,-2,,1,0,'
 }
 
+@test "import of a time past what a record holds (2106) names its line and writes nothing" {
+	bad_row 3 "$GOOD" \
+	    'triplet,10.0.0.0/24,a@example.org,b@example.net,,,1,4294967296,,1,0,'
+}
+
 @test "import of a row with too few fields names its line and writes nothing" {
 	bad_row 2 'triplet,10.0.0.0/24,a@example.org,b@example.net,,,1,2,,1'
 }
