@@ -31,9 +31,17 @@ setup() {
 
 # Everything this test started: background helpers by the pids it kept,
 # servers (and any child they forked) by their working directory, which
-# each server's --dir put under this test's temporary directory.
+# each server's --dir put under this test's temporary directory. A test
+# that failed first shows the end of each server's log.
 teardown() {
 	local pid dir
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		for dir in "$BATS_TEST_TMPDIR"/*/log; do
+			[ -f "$dir" ] || continue
+			echo "--- ${dir#"$BATS_TEST_TMPDIR"/}"
+			tail -n 20 "$dir"
+		done
+	fi
 	for pid in "${BG[@]}"; do
 		kill "$pid" 2>/dev/null || true
 	done
@@ -119,6 +127,22 @@ redis_kill() {
 	gone "$pid"
 }
 
+# synced NAME: returns once server "replica" has applied every write that
+# server NAME, its primary, had made when asked. (WAIT would not do: it waits only for the
+# writes of its own connection, and a new one has made none.)
+synced() {
+	local want got i
+	want=$(rcli "$1" INFO replication |
+		sed -n 's/^master_repl_offset:\([0-9]*\).*/\1/p')
+	[ -n "$want" ] || fail "no replication offset from $1"
+	for ((i = 0; i < 3000; i++)); do
+		got=$(rcli replica INFO replication |
+			sed -n 's/^slave_repl_offset:\([0-9]*\).*/\1/p')
+		[ -z "$got" ] || [ "$got" -lt "$want" ] || return 0
+	done
+	fail "the replica applied ${got:-nothing} of $want bytes of $1's writes"
+}
+
 # rcli NAME ARGS...: redis-cli against server NAME's socket.
 rcli() {
 	redis-cli -s "$BATS_TEST_TMPDIR/$1/sock" "${@:2}"
@@ -156,9 +180,10 @@ timed() {
 
 # ---- what the server holds ----
 
-# Lists "KEY TTL" for every key under ARGV[1], the prefix cut off and NUL
-# bytes shown as '|', sorted. Keys hold NUL bytes, which no shell argument
-# can carry, so the server walks them itself.
+# Lists "KEY TTL" for every key under ARGV[1], the prefix cut off, NUL
+# bytes shown as '|' and other control bytes as \xNN (a counter shard's
+# byte may be a newline), sorted. Keys hold NUL bytes, which no shell
+# argument can carry, so the server walks them itself.
 TTL_LUA='
 local out, cur = {}, "0"
 repeat
@@ -166,6 +191,8 @@ repeat
   cur = r[1]
   for _, k in ipairs(r[2]) do
     local name = string.gsub(string.sub(k, #ARGV[1] + 1), "%z", "|")
+    name = string.gsub(name, "%c", function(c)
+      return string.format("\\x%02x", string.byte(c)) end)
     out[#out + 1] = name .. " " .. redis.call("TTL", k)
   end
 until cur == "0"
@@ -506,8 +533,7 @@ replica() {
 	CONF=$BATS_TEST_TMPDIR/r.conf
 	# the primary writes the format record; the replica must have it
 	run -1 via p "$T0" 192.0.2.200 "$S" "$R"
-	run rcli primary WAIT 1 5000
-	assert_output 1
+	synced primary
 }
 
 @test "a new triplet through a read-only replica fails open naming READONLY and the replica" {
@@ -583,23 +609,24 @@ sentinels() {
 		run -1 --separate-stderr check_at "$T0" "$IP" "sender$k@example.org" "$R"
 		assert_reply "$DEFER5"
 	done
-	run redis-cli -p "$PP" WAIT 1 5000
-	assert_output 1
+	synced primary
 	# the first Sentinel of the list is the one greylist asks first
 	mkfifo "$fifo"
-	timeout 30 redis-cli -p "${SP[0]}" --csv SUBSCRIBE +switch-master >"$fifo" &
+	timeout 90 redis-cli -p "${SP[0]}" --csv SUBSCRIBE +switch-master >"$fifo" &
 	BG+=($!)
 	exec {sub}<"$fifo"
 	while read -r -t 10 line <&"$sub" && [[ $line != '"subscribe"'* ]]; do :; done
 	[[ $line == '"subscribe"'* ]] || fail "no subscription: $line"
 	redis_kill primary
-	# The three may split their votes and wait out failover-timeout
-	# before the next election; the first Sentinel is also asked to fail
-	# over at once (the operator's SENTINEL FAILOVER), every second until
-	# it takes the request. Either way one +switch-master is published.
-	local asked= out
+	# The Sentinels notice the death after down-after-milliseconds and
+	# elect a leader that promotes the replica. Three that start together
+	# may split their votes and wait out twice failover-timeout before
+	# the next election; after 20 s the first Sentinel is also told to
+	# fail over at once (the operator's SENTINEL FAILOVER), every second
+	# until it takes the request. Either way one +switch-master comes.
+	local asked= out=
 	for ((k = 0; k < 60; k++)); do
-		if [ -z "$asked" ]; then
+		if [ "$k" -ge 20 ] && [ -z "$asked" ]; then
 			out=$(redis-cli -p "${SP[0]}" SENTINEL FAILOVER "$MASTER" 2>&1) || true
 			[ "$out" != OK ] || asked=yes
 		fi
@@ -609,7 +636,7 @@ sentinels() {
 	done
 	exec {sub}<&-
 	[[ $line == '"message"'* ]] ||
-		fail "no +switch-master in 60 s (last SENTINEL FAILOVER: $out); $(tail -n 15 "$BATS_TEST_TMPDIR"/sentinel0/log)"
+		fail "no +switch-master in 60 s (SENTINEL FAILOVER said: ${out:-nothing yet})"
 	assert_equal "$line" "\"message\",\"+switch-master\",\"$MASTER 127.0.0.1 $PP 127.0.0.1 $RP\""
 	for ((k = 0; k < 10; k++)); do
 		run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "sender$k@example.org" "$R"
