@@ -77,6 +77,12 @@ store_each(struct store *s, const void *prefix, size_t plen,
 	return s->ops->each(s, prefix, plen, fn, arg, e);
 }
 
+void
+store_long_run(struct store *s)
+{
+	s->long_run = 1;
+}
+
 int
 store_yield(struct store *s, struct err *e)
 {

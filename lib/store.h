@@ -67,6 +67,13 @@ int	store_scan(struct store *s, const void *prefix, size_t plen,
 int	store_each(struct store *s, const void *prefix, size_t plen,
 	    store_scan_fn fn, void *arg, struct err *e);
 
+/* Marks s as used by a long run (purge, import, batch, admin commands):
+ * it takes the checkpoints, one whenever a megabyte of log has been
+ * written, so that the MTA's checks beside it never have to. A process
+ * not so marked (check, policy) takes one only after many megabytes,
+ * which a long run beside it never lets the log reach. */
+void	store_long_run(struct store *s);
+
 /* For long runs (batch, policy), between transactions: lets a recovery
  * that another process asked for happen, leaving and joining the store
  * again. store_scan does it by itself. -1 = error, 0 = done. */

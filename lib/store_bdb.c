@@ -26,9 +26,13 @@
  * - An env-less btree under a flock was faster but left zeroed pages after
  *   a kill during a page split; a Concurrent Data Store hangs after an
  *   unlucky kill. Neither meets the requirements.
- * - Logs roll at 1 MiB and are removed automatically after a checkpoint,
- *   which any process takes when 1 MiB of log has been written since the
- *   last one, so recovery replays little.
+ * - Logs roll at 1 MiB and are removed automatically after a checkpoint.
+ *   Long runs (purge, import, batch, admin commands) take one whenever
+ *   1 MiB of log has been written since the last; check and policy only
+ *   past 16 MiB, so that a check never pays for flushing what a purge
+ *   dirtied (measured: with checks taking them at 1 MiB, a purge of 1M
+ *   entries made checks wait past their timeout and fail open). Recovery
+ *   replays at most that much log.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -52,7 +56,8 @@
 #define STORE_FILE	"greylist.db"
 #define CACHE_BYTES	(8 * 1024 * 1024)	/* shared cache; pages a check touches only */
 #define LOG_MAX		(1024 * 1024)		/* bytes per log file */
-#define CKP_KBYTES	1024			/* checkpoint after this much log */
+#define CKP_KBYTES	1024			/* long runs: checkpoint after this much log */
+#define CKP_MTA_KBYTES	(16 * 1024)		/* check, policy: after this much (in log files) */
 #define CKP_EVERY	64			/* commits per checkpoint attempt */
 #define OPEN_TRIES	3			/* recoveries before giving up */
 #define SCAN_PAUSE_NS	1000000			/* after a batch that deleted: lets checks in */
@@ -310,21 +315,32 @@ store_exists(const struct bdb *s, const char *name)
 	return stat(path, &st) == 0;
 }
 
-/* The highest log file number in the directory; 0 = none. */
+/* The highest log file number in the directory (0 = none), and in
+ * *first, when not NULL, the lowest. */
+static uint32_t
+store_logs(const struct bdb *s, uint32_t *first)
+{
+	struct dirent *d;
+	uint32_t n, min = UINT32_MAX, max = 0;
+	DIR *dir;
+
+	if ((dir = opendir(s->dir)) != NULL) {
+		while ((d = readdir(dir)) != NULL)
+			if (sscanf(d->d_name, "log.%10u", &n) == 1) {
+				max = n > max ? n : max;
+				min = n < min ? n : min;
+			}
+		closedir(dir);
+	}
+	if (first != NULL)
+		*first = max == 0 ? 0 : min;
+	return max;
+}
+
 static uint32_t
 store_last_log(const struct bdb *s)
 {
-	struct dirent *d;
-	uint32_t n, max = 0;
-	DIR *dir;
-
-	if ((dir = opendir(s->dir)) == NULL)
-		return 0;
-	while ((d = readdir(dir)) != NULL)
-		if (sscanf(d->d_name, "log.%10u", &n) == 1 && n > max)
-			max = n;
-	closedir(dir);
-	return max;
+	return store_logs(s, NULL);
 }
 
 /* The highest log file number any process noted, kept in DIR/lock: log
@@ -552,6 +568,14 @@ bdb_close(struct bdb *s)
 {
 	if (s == NULL)
 		return;
+	/* A long run ends with the checkpoint its last commits may not
+	 * have asked for: the hourly purge keeps the log short. */
+	if (s->base.long_run && s->env != NULL && s->txn == NULL) {
+		store_enter();
+		if (s->env->txn_checkpoint(s->env, CKP_KBYTES, 0, 0) == 0)
+			store_note_log(s);
+		store_leave();
+	}
 	store_detach(s);
 	close(s->lockfd);
 	free(s);
@@ -576,6 +600,7 @@ static int
 bdb_commit(struct bdb *s, struct err *e)
 {
 	DB_TXN *txn = s->txn;
+	uint32_t first;
 	int ret;
 
 	s->txn = NULL;
@@ -585,8 +610,19 @@ bdb_commit(struct bdb *s, struct err *e)
 		return store_fail(s, ret, "cannot commit", e);
 	/* Even a checkpoint with nothing to do costs system calls, so one
 	 * commit in CKP_EVERY asks for one: every CKP_EVERY-th of a long
-	 * run, and one check process in CKP_EVERY, by pid. */
+	 * run, and one check process in CKP_EVERY, by pid. A checkpoint
+	 * flushes the cache and syncs greylist.db: quick when taken often,
+	 * but seconds while a bulk writer (purge, import) dirties much, far
+	 * past what a check may take; one cut short by the check's watchdog
+	 * leaves a mutex held and the store to recover. So long runs take
+	 * them at every CKP_KBYTES of log, and the MTA's processes only past
+	 * CKP_MTA_KBYTES, which a long run beside them never lets the log
+	 * reach. */
 	if ((++s->commits + (unsigned)getpid()) % CKP_EVERY != 0)
+		return 0;
+	/* Not even asking: the call waits for a checkpoint in progress. */
+	if (!s->base.long_run && store_logs(s, &first) - first + 1 <
+	    CKP_MTA_KBYTES / (LOG_MAX / 1024))
 		return 0;
 	store_enter();
 	ret = s->env->txn_checkpoint(s->env, CKP_KBYTES, 0, 0);

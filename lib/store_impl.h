@@ -27,6 +27,7 @@ struct store_ops {
 
 struct store {
 	const struct store_ops *ops;
+	int	 long_run;	/* store_long_run was called */
 };
 
 /* store_bdb.c */

@@ -56,7 +56,9 @@ struct decision;
 void	cmd_log_decision(struct ctx *, const struct tuple *,
 	    const struct decision *, const char *extra);
 
-/* Opens the configured store, printing the error. NULL = failed. */
+/* Opens the configured store for a command other than check and policy
+ * (a long run: it takes the store's checkpoints), with the ticking
+ * watchdog, printing the error. NULL = failed. */
 struct store *cmd_open(struct ctx *);
 
 /* Prints "greylist: MESSAGE" on stderr; returns EXIT_ERROR. */

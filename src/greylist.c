@@ -194,6 +194,7 @@ cmd_open(struct ctx *x)
 		cmd_error("%s", e.msg);
 		return NULL;
 	}
+	store_long_run(s);
 	return s;
 }
 

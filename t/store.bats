@@ -156,6 +156,50 @@ remembered() {
 	assert_reply 'X-Greylist: delayed 300 seconds'
 }
 
+# policy_requests N: N RCPT requests for new triplets, as Postfix writes them.
+policy_requests() {
+	python3 -c '
+import sys
+w = sys.stdout.write
+for i in range(int(sys.argv[1])):
+    w("request=smtpd_access_policy\nprotocol_state=RCPT\n"
+      "client_address=10.%d.%d.1\nsender=s%d@example.org\n"
+      "recipient=r@example.net\n\n" % (i // 256 % 256, i % 256, i))
+' "$1"
+}
+
+# logs: the numbers of the log files in the database directory.
+logs() {
+	ls "$DB" | sed -n 's/^log\.0*//p' | sort -n | tr '\n' ' '
+}
+
+@test "the MTA's processes leave checkpoints to long runs until the log reaches 16 files" {
+	# policy stands for check: one process, many commits; 6,000 new
+	# triplets write about 2 MB of log, and no checkpoint removes any
+	policy_requests 6000 >"$BATS_TEST_TMPDIR/req"
+	GREYLIST_NOW=$T0 "$GREYLIST_BIN" -c "$CONF" policy \
+		<"$BATS_TEST_TMPDIR/req" >"$BATS_TEST_TMPDIR/out"
+	assert_equal "$(grep -c '^action=DEFER_IF_PERMIT' "$BATS_TEST_TMPDIR/out")" 6000
+	run logs
+	assert_output --regexp '^1 2 3 '
+	# an admin command is a long run: it checkpoints as it closes, and
+	# the log files before the checkpoint go
+	run -0 at "$T0" stats
+	run logs
+	refute_output --regexp '(^| )1 '
+	# past 16 log files the MTA's processes take the checkpoint themselves
+	policy_requests 60000 >"$BATS_TEST_TMPDIR/req"
+	GREYLIST_NOW=$((T0 + 1)) "$GREYLIST_BIN" -c "$CONF" policy \
+		<"$BATS_TEST_TMPDIR/req" >/dev/null
+	run logs
+	local n=(${output})
+	[ "${n[-1]}" -gt 17 ] || fail "only log files $output were written"
+	[ "${#n[@]}" -le 17 ] || fail "no checkpoint: log files $output"
+	# and nothing was lost
+	run -1 --separate-stderr check_at $((T0 + 60)) 10.0.5.1 s5@example.org r@example.net
+	assert_reply "$DEFER4"
+}
+
 @test "the database directory is created group-only" {
 	run -1 check_at $T0 192.0.2.1 a@example.org b@example.net
 	assert_equal "$(stat -c %a "$DB")" 770
