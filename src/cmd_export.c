@@ -20,7 +20,7 @@
 
 #define EXPORT_BATCH	500	/* entries per scan transaction */
 #define EXPORT_NUM	24	/* bytes for a 64-bit decimal number */
-#define IMPORT_TXN	1000	/* entries written per transaction */
+#define IMPORT_TXN	100	/* entries written per transaction */
 #define IMPORT_TRIES	50	/* conflicts before a transaction gives up */
 
 /* The CSV columns, in export's order. */
@@ -640,7 +640,8 @@ import_store(struct store *s, const struct import_set *set, int replace,
 	    NULL, e) == -1)
 		return -1;
 	while (off < set->len)
-		if (import_retry(s, set, &off, import_txn, e) == -1)
+		if (import_retry(s, set, &off, import_txn, e) == -1 ||
+		    store_yield(s, e) == -1)
 			return -1;
 	if (set->seen != 0 &&
 	    import_retry(s, set, &off, import_count_txn, e) == -1)
