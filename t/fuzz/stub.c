@@ -189,6 +189,13 @@ store_each(struct store *s, const void *prefix, size_t plen,
 	return err_set(e, "no database");
 }
 
+int
+store_yield(struct store *s, struct err *e)
+{
+	FZ_NOSTORE(s);
+	return err_set(e, "no database");
+}
+
 void
 store_watchdog(void)
 {
