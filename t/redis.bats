@@ -180,43 +180,35 @@ timed() {
 
 # ---- what the server holds ----
 
+# walk_lua BODY: a Lua script that runs BODY for every key k under
+# ARGV[1], BODY adding lines to the table out, and returns out sorted.
+# Keys hold NUL bytes, which no shell argument can carry, so the server
+# walks them itself.
+walk_lua() {
+	printf '%s\n' 'local out, cur = {}, "0"' 'repeat' \
+		'  local r = redis.call("SCAN", cur, "MATCH", ARGV[1] .. "*", "COUNT", 1000)' \
+		'  cur = r[1]' '  for _, k in ipairs(r[2]) do' "$1" '  end' \
+		'until cur == "0"' 'table.sort(out)' 'return out'
+}
+
 # Lists "KEY TTL" for every key under ARGV[1], the prefix cut off, NUL
 # bytes shown as '|' and other control bytes as \xNN (a counter shard's
-# byte may be a newline), sorted. Keys hold NUL bytes, which no shell
-# argument can carry, so the server walks them itself.
-TTL_LUA='
-local out, cur = {}, "0"
-repeat
-  local r = redis.call("SCAN", cur, "MATCH", ARGV[1] .. "*", "COUNT", 1000)
-  cur = r[1]
-  for _, k in ipairs(r[2]) do
+# byte may be a newline), sorted.
+TTL_LUA=$(walk_lua '
     local name = string.gsub(string.sub(k, #ARGV[1] + 1), "%z", "|")
     name = string.gsub(name, "%c", function(c)
       return string.format("\\x%02x", string.byte(c)) end)
-    out[#out + 1] = name .. " " .. redis.call("TTL", k)
-  end
-until cur == "0"
-table.sort(out)
-return out'
+    out[#out + 1] = name .. " " .. redis.call("TTL", k)')
 
 # Every key under ARGV[1] with its type, value and whether it expires,
 # quoted (%q), sorted: a snapshot to compare.
-DUMP_LUA='
-local out, cur = {}, "0"
-repeat
-  local r = redis.call("SCAN", cur, "MATCH", ARGV[1] .. "*", "COUNT", 1000)
-  cur = r[1]
-  for _, k in ipairs(r[2]) do
+DUMP_LUA=$(walk_lua '
     local t, v = redis.call("TYPE", k)["ok"], ""
     if t == "string" then v = redis.call("GET", k)
     elseif t == "zset" then v = table.concat(redis.call("ZRANGE", k, 0, -1), ",")
     end
     local ttl = redis.call("TTL", k) > 0 and "expires" or "persists"
-    out[#out + 1] = string.format("%q %s %q %s", k, t, v, ttl)
-  end
-until cur == "0"
-table.sort(out)
-return out'
+    out[#out + 1] = string.format("%q %s %q %s", k, t, v, ttl)')
 
 # ttls NAME: "KEY TTL" lines of server NAME under $PREFIX.
 ttls() {
