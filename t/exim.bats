@@ -17,11 +17,7 @@ FAILED='451 4.3.0 Greylisting unavailable, please retry later'
 setup() {
 	EXIM=$(command -v exim || command -v /usr/sbin/exim) ||
 		skip "exim is not installed (Debian: exim4-daemon-light)"
-	unset GREYLIST_NOW
-	DB=$BATS_TEST_TMPDIR/db
-	CONF=$BATS_TEST_TMPDIR/greylist.conf
-	printf 'database %s\n' "$DB" >"$CONF"
-	export DB CONF
+	setup_db
 	mkdir -p "$BATS_TEST_TMPDIR/exim/spool"
 	# The Exim macros of the test, written above t/exim/exim.conf.
 	declare -gA MACRO=(
@@ -82,6 +78,7 @@ hanging_binary() {
 }
 failing_binary() {
 	conf 'no_such_keyword yes'
+	BAD_LINE=$(wc -l <"$CONF")
 }
 
 @test "the first RCPT of a new triplet is deferred with greylist's 451 line" {
@@ -195,7 +192,7 @@ failing_binary() {
 	failing_binary
 	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
 	assert_line '250 Accepted'
-	assert_regex "$stderr" "LOG: .*greylist check failed \\(exit 2\\), accepting: greylist: $CONF: line 2: "
+	assert_regex "$stderr" "LOG: .*greylist check failed \\(exit 2\\), accepting: greylist: $CONF: line $BAD_LINE: "
 }
 
 @test "with GREYLIST_FAIL_CLOSED a missing greylist binary defers the recipient" {

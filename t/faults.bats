@@ -11,11 +11,7 @@ HEADER='type,network,sender,recipient,domain,entry,first_seen,last_seen,passed_a
 
 setup() {
 	bdb_only "the database's files on disk"
-	unset GREYLIST_NOW
-	DB=$BATS_TEST_TMPDIR/db
-	CONF=$BATS_TEST_TMPDIR/greylist.conf
-	printf 'database %s\n' "$DB" >"$CONF"
-	export DB CONF
+	setup_db
 }
 
 teardown() {

@@ -21,7 +21,10 @@ DEFER='451 4.7.1 Greylisted, please retry later retry='
 DEFER5="${DEFER}00:05:00"
 DEFER4="${DEFER}00:04:00"
 
-setup() {
+# setup_db: the test's database and config file (DB, CONF), on the Redis
+# server of t/redis-run when the suite runs against it; clock not set.
+# A file with a setup of its own calls it.
+setup_db() {
 	unset GREYLIST_NOW
 	DB=$BATS_TEST_TMPDIR/db
 	CONF=$BATS_TEST_TMPDIR/greylist.conf
@@ -31,6 +34,10 @@ setup() {
 			"redis_prefix t$$.${BATS_TEST_NUMBER}:" >>"$CONF"
 	fi
 	export DB CONF
+}
+
+setup() {
+	setup_db
 }
 
 # bdb_only WHY: skips a test that is about the Berkeley DB files when the
