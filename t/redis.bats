@@ -101,6 +101,13 @@ redis_start() {
 	redis_wait -s "$dir/sock"
 }
 
+# sentinel_start CONF PORT: a Sentinel daemon from CONF; returns once it
+# answers on PORT.
+sentinel_start() {
+	redis-server "$1" --sentinel >/dev/null || fail "the Sentinel of $1 did not start"
+	redis_wait -p "$2"
+}
+
 # redis_pid NAME: the pid of server NAME.
 redis_pid() {
 	cat "$BATS_TEST_TMPDIR/$1/pid"
@@ -581,11 +588,7 @@ sentinels() {
 					echo "sentinel known-sentinel $MASTER 127.0.0.1 ${SP[$j]} $(printf '%040d' $((j + 1)))"
 			done
 		} >"$dir/sentinel.conf"
-		redis-server "$dir/sentinel.conf" --sentinel >/dev/null ||
-			fail "sentinel $i did not start"
-	done
-	for i in 0 1 2; do
-		redis_wait -p "${SP[$i]}"
+		sentinel_start "$dir/sentinel.conf" "${SP[$i]}"
 	done
 	CONF=$BATS_TEST_TMPDIR/sentinel.conf
 	printf '%s\n' "database $BATS_TEST_TMPDIR/db" 'backend redis' \
@@ -751,11 +754,7 @@ yes"
 			-e "s|^logfile .*|logfile $dir/log|" -e "s|^dir .*|dir $dir|" \
 			-e "s/ 10\.0\.0\.11 6379 / 127.0.0.1 $pp /" \
 			"$share/sentinel.conf" >"$dir/sentinel.conf"
-		redis-server "$dir/sentinel.conf" --sentinel >/dev/null ||
-			fail "sentinel $k did not start"
-	done
-	for k in 0 1 2; do
-		redis_wait -p "${sp[$k]}"
+		sentinel_start "$dir/sentinel.conf" "${sp[$k]}"
 	done
 	run redis-cli -p "${sp[1]}" SENTINEL get-master-addr-by-name greylist
 	assert_output "127.0.0.1
