@@ -612,7 +612,8 @@ conf_set_password(struct conf *c, const struct conf_kw *kw, char *val,
 	fclose(f);
 	if (n == sizeof(buf) - 1)
 		return conf_err(pos, e, "%s: %s: password longer than %zu bytes",
-		    kw->name, val, sizeof(buf) - 2);
+		    kw->name, conf_show(val, show, sizeof(show)),
+		    sizeof(buf) - 2);
 	buf[n] = '\0';
 	if (n == 0)
 		return conf_err(pos, e, "%s: %s: no password on its first line",

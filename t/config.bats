@@ -493,3 +493,13 @@ bad_line() {
 	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" carol@example.net
 	assert_reply "$DEFER5"
 }
+
+@test "an over-long password names its file with control bytes shown as ?" {
+	local f=$BATS_TEST_TMPDIR/pass$'\r'word
+	head -c 600 /dev/zero | tr '\0' x >"$f"
+	bad_line 'backend redis' 'redis_server unix:/nonexistent/redis.sock' \
+		"redis_password_file $f"
+	run -2 --separate-stderr check_at "$T0" "$IP" "$S" "$R"
+	assert_config_error 6
+	assert_regex "$stderr" 'pass\?word: password longer than 510 bytes$'
+}
