@@ -180,6 +180,17 @@ triplet 52.100.9.0/24
 tuplet 40.107.1.0/24"
 }
 
+@test "client_identity net writes the same key bytes as before, whatever the MTA gives" {
+	bdb_only "reads the keys in greylist.db"
+	command -v db5.3_dump >/dev/null || skip "db5.3_dump not installed (db5.3-util)"
+	conf 'client_identity net'
+	run -1 check_at "$T0" 40.107.1.5 "$S" "$R" --host="$O1" --spf=pass
+	run -0 db5.3_dump -p -h "$DB" greylist.db
+	assert_line " T40.107.1.0/24\\00$S\\00$R"
+	refute_line --partial 'outlook'
+	refute_line --partial 'spf:'
+}
+
 @test "client_identity ptr net ignores SPF, and spf net ignores host names" {
 	conf 'client_identity ptr net'
 	run -0 client_of 40.107.1.5 "$O1" --spf=pass
