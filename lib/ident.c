@@ -19,7 +19,7 @@ static const char *const ident_tokens[] = {
 	"broadband", "client", "cust", "static", "ip-", "host-"
 };
 
-#define IDENT_NUMS	128	/* numbers of a name looked at: all of them */
+#define IDENT_NUMS	128	/* numbers of a name kept: all of them */
 
 /* The numbers of a name, in order; joined = only punctuation (or
  * nothing, inside one run) between a number and the one before. */

@@ -10,7 +10,7 @@
 #define IDENT_SPF	1	/* "spf:DOMAIN" */
 #define IDENT_PTR	2	/* "ptr:DOMAIN" */
 #define IDENT_NET	3	/* the network, "192.0.2.0/24" */
-#define IDENT_ORDER_MAX	3	/* identities in an order, IDENT_END apart */
+#define IDENT_ORDER_MAX	3	/* identities in an order at most */
 
 #define IDENT_NAME_MAX	253	/* bytes; longest DNS name */
 

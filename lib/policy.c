@@ -612,8 +612,9 @@ policy_format(const struct conf *c, const struct tuple *t,
 		    net ? "" : ")");
 		break;
 	case R_KNOWN:
-		snprintf(out, outlen, "%s: auto-whitelisted (passed before%s%s)",
-		    h, net ? "" : ", ", net ? "" : d->client);
+		snprintf(out, outlen, "%s: auto-whitelisted "
+		    "(passed before%s%s)", h, net ? "" : ", ",
+		    net ? "" : d->client);
 		break;
 	case R_AWL:
 		if (ident_kind(d->client) == IDENT_SPF)

@@ -31,8 +31,8 @@ struct decision {
 	int64_t	 delay;		/* R_DELAYED: seconds since first seen */
 	int64_t	 retry;		/* defer: seconds left in the embargo */
 	char	 rule[ADDR_MAX + 2]; /* exemptions: the entry that matched */
-	char	 client[CLIENT_MAX]; /* R_DELAYED, R_KNOWN, R_AWL: the client
-				   identity the entry was found under */
+	char	 client[CLIENT_MAX]; /* R_DELAYED, R_KNOWN, R_AWL: the
+				   client identity of the entry used */
 };
 
 /* Exemptions that need no database: no_delay, exempt, spf_bypass.

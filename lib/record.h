@@ -54,8 +54,9 @@ struct record {
 /* A whole stored entry: its key split into fields, and its value. */
 struct entry {
 	int	 kind;
-	char	 net[CLIENT_MAX];	/* T, W: the client identity, a network
-					   or "spf:DOMAIN", "ptr:DOMAIN" */
+	char	 net[CLIENT_MAX];	/* T, W: the client identity: a
+					   network, "spf:DOMAIN" or
+					   "ptr:DOMAIN" */
 	char	 sender[ADDR_MAX + 1];	/* T */
 	char	 rcpt[ADDR_MAX + 1];	/* T */
 	char	 domain[ADDR_MAX + 1];	/* W: sender domain, "<>" = null sender */

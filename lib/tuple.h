@@ -16,8 +16,9 @@
 struct tuple {
 	struct ipaddr addr;		/* client address, unmasked */
 	char	net[ADDR_NET_MAX];	/* client network, "192.0.2.0/24" */
-	char	client[CLIENT_MAX];	/* client identity: net, "spf:example.org"
-					   or "ptr:example.org" (ident.h) */
+	char	client[CLIENT_MAX];	/* client identity: net,
+					   "spf:example.org" or
+					   "ptr:example.org" (ident.h) */
 	char	sender[ADDR_MAX + 1];	/* "" for the null sender */
 	char	rcpt[ADDR_MAX + 1];
 	const char *sender_domain;	/* points into sender: after '@', or "" */

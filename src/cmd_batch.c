@@ -1,7 +1,7 @@
 /* greylist batch: decides a stream of CSV rows (ip,sender,recipient
  * [,helo[,time[,host[,spf]]]]) exactly as check would, through one open
- * store, and writes every row back with its decision. For replaying mail logs and
- * for testing a configuration against real traffic. */
+ * store, and writes every row back with its decision. For replaying mail
+ * logs and for testing a configuration against real traffic. */
 #include <sys/stat.h>
 #include <sys/time.h>
 

@@ -33,8 +33,8 @@ cmd_log_decision(struct ctx *x, const struct tuple *t,
 	char s[ADDR_MAX + 3], r[ADDR_MAX + 3];
 	const char *id = d->client[0] != '\0' ? d->client : t->client;
 
-	cmd_log(x, LOG_INFO, "%s: client=%s%s%s sender=%s rcpt=%s reason=%s%s%s "
-	    "%s=%lld%s", d->pass ? "pass" : "defer", t->net,
+	cmd_log(x, LOG_INFO, "%s: client=%s%s%s sender=%s rcpt=%s "
+	    "reason=%s%s%s %s=%lld%s", d->pass ? "pass" : "defer", t->net,
 	    strcmp(id, t->net) != 0 ? " identity=" : "",
 	    strcmp(id, t->net) != 0 ? id : "",
 	    check_logaddr(x, t->sender, s, sizeof(s)),

@@ -14,7 +14,8 @@ struct filter {
 	int	 has_sender;
 	char	 rcpt[ADDR_MAX + 1];
 	char	 domain[ADDR_MAX + 1];	/* lower-cased */
-	char	 client[CLIENT_MAX];	/* client identity, lower-cased; "" = any */
+	char	 client[CLIENT_MAX];	/* client identity, lower-cased;
+					   "" = any */
 	int	 n;			/* selectors given */
 	int	 csv;			/* --csv, where allowed */
 	int	 verp;			/* normalise --sender as check does */

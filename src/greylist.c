@@ -40,8 +40,9 @@ static const struct cmd cmds[] = {
 	    "[--domain=DOMAIN] [--client=ID]" },
 	{ "exempt", cmd_exempt, PRIV_ADMIN,
 	    "exempt add|del ADDR|@DOMAIN|IP|CIDR ... | exempt list" },
-	{ "spam", cmd_spam, PRIV_MTA, "spam --ip=IP --sender=ADDR [--helo=NAME] "
-	    "[--spf=RESULT] [--host=NAME]" },
+	{ "spam", cmd_spam, PRIV_MTA,
+	    "spam --ip=IP --sender=ADDR [--helo=NAME] [--spf=RESULT] "
+	    "[--host=NAME]" },
 	{ "export", cmd_export, PRIV_ADMIN, "export" },
 	{ "import", cmd_import, PRIV_ADMIN,
 	    "import [--replace] [FILE] | import --postgrey FILE" },
