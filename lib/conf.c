@@ -653,6 +653,36 @@ conf_set_name(struct conf *c, const struct conf_kw *kw, char *val,
 	return 0;
 }
 
+/* client_identity: spf, ptr and net, each at most once, net last. */
+static int
+conf_set_identity(struct conf *c, const struct conf_kw *kw, char *val,
+    const struct conf_pos *pos, struct err *e)
+{
+	static const char *const names[] = { "spf", "ptr", "net" };
+	unsigned char order[IDENT_ORDER_MAX + 1] = { IDENT_END };
+	char	*p = val, *w, show[CONF_SHOW_MAX];
+	size_t	 n = 0, i;
+
+	while ((w = conf_next(&p, CONF_LISTSEP)) != NULL) {
+		for (i = 0; i < 3 && strcmp(w, names[i]) != 0; i++)
+			;
+		if (i == 3)
+			return conf_err(pos, e, "%s: expected spf, ptr or net, "
+			    "not '%s'", kw->name,
+			    conf_show(w, show, sizeof(show)));
+		if (memchr(order, IDENT_SPF + (int)i, n) != NULL)
+			return conf_err(pos, e, "%s: %s given twice",
+			    kw->name, w);
+		if (n > 0 && order[n - 1] == IDENT_NET)
+			return conf_err(pos, e, "%s: net must come last",
+			    kw->name);
+		order[n++] = (unsigned char)(IDENT_SPF + i);
+		order[n] = IDENT_END;
+	}
+	memcpy(c->client_identity, order, sizeof(order));
+	return 0;
+}
+
 #define CONF_OFF(f)	offsetof(struct conf, f)
 
 static const struct conf_kw conf_kws[] = {
@@ -668,6 +698,7 @@ static const struct conf_kw conf_kws[] = {
 	{ "exempt", conf_set_list, conf_exempt_item, 0, 0, 0 },
 	{ "exempt_file", conf_set_exempt_file, NULL, 0, 0, 0 },
 	{ "local_domains", conf_set_list, conf_domain_item, 0, 0, 0 },
+	{ "client_identity", conf_set_identity, NULL, 0, 0, 0 },
 	{ "spf_bypass", conf_set_bool, NULL, CONF_OFF(spf_bypass), 0, 0 },
 	{ "normalize_verp", conf_set_bool, NULL, CONF_OFF(normalize_verp),
 	    0, 0 },
@@ -805,6 +836,10 @@ conf_init(struct conf *c, const char *dbdir)
 	c->whitelist_lifetime = DEF_WL_LIFETIME;
 	c->ipv4_prefix = DEF_IPV4_PREFIX;
 	c->ipv6_prefix = DEF_IPV6_PREFIX;
+	c->client_identity[0] = IDENT_SPF;
+	c->client_identity[1] = IDENT_PTR;
+	c->client_identity[2] = IDENT_NET;
+	c->client_identity[3] = IDENT_END;
 	c->reply = strdup(DEF_REPLY);
 	c->header = strdup(DEF_HEADER);
 	c->admin_group = strdup(DEF_ADMIN_GROUP);

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "ident.h"
 
 struct strlist {
 	char	**v;
@@ -30,6 +31,8 @@ struct conf {
 	struct strlist no_delay_text;	/* the same entries as written, for headers */
 	struct strlist exempt;		/* normalised "user@dom" and "@dom" */
 	struct strlist local_domains;	/* lower-cased; empty = any domain */
+	unsigned char client_identity[IDENT_ORDER_MAX + 1]; /* IDENT_*, in
+					   order, IDENT_END last */
 	int	 spf_bypass;		/* 0/1 */
 	int	 normalize_verp;	/* 0/1 */
 	int	 privacy;		/* 0/1: logs hide local parts */

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "ident.h"
 #include "policy.h"
 #include "record.h"
 #include "user.h"
@@ -176,7 +177,7 @@ policy_whitelist(struct store *s, const struct conf *c, const struct tuple *t,
     int64_t now, struct err *e)
 {
 	uint8_t key[KEY_MAX];
-	size_t klen = record_key_tuplet(t->net, policy_domain(t), key);
+	size_t klen = record_key_tuplet(t->client, policy_domain(t), key);
 	struct record w;
 	int ret;
 
@@ -319,6 +320,62 @@ policy_stored(struct store *s, const struct conf *c, const struct tuple *t,
 	return a.found ? 1 : policy_user(s, c, t, d, e);
 }
 
+/* An entry as policy_find found it: its key, its record (kind 0 = none)
+ * and the client identity it is stored under. */
+struct found {
+	uint8_t	 key[KEY_MAX];
+	size_t	 klen;
+	struct record r;
+	const char *client;
+};
+
+/* 1 = r (a triplet or tuplet, kind 0 = none) has not expired at now. */
+static int
+policy_live(const struct conf *c, const struct record *r, int64_t now)
+{
+	int64_t end;
+
+	if (r->kind == 0)
+		return 0;
+	end = r->kind == REC_TRIPLET && r->passed == 0 ?
+	    r->first + c->retry_window : r->last + c->whitelist_lifetime;
+	return end >= now;
+}
+
+/* Reads the triplet or tuplet (kind) of t under client into f.
+ * -2 = retry, -1 = error, 0 = done. */
+static int
+policy_read(struct store *s, const struct tuple *t, int kind,
+    const char *client, struct found *f, struct err *e)
+{
+	f->client = client;
+	f->klen = kind == REC_TRIPLET ?
+	    record_key_triplet_of(client, t->sender, t->rcpt, f->key) :
+	    record_key_tuplet(client, policy_domain(t), f->key);
+	return policy_get(s, f->key, f->klen, &f->r, e);
+}
+
+/* Reads the triplet or tuplet (kind) of t into f: the one under t's
+ * identity, unless that has expired and the one under t's network (from
+ * before client_identity, or from an attempt whose host name the MTA did
+ * not give) has not. -2 = retry, -1 = error, 0 = done. */
+static int
+policy_find(struct store *s, const struct conf *c, const struct tuple *t,
+    int kind, int64_t now, struct found *f, struct err *e)
+{
+	struct found g;
+	int ret;
+
+	if ((ret = policy_read(s, t, kind, t->client, f, e)) != 0 ||
+	    policy_live(c, &f->r, now) || strcmp(t->client, t->net) == 0)
+		return ret;
+	if ((ret = policy_read(s, t, kind, t->net, &g, e)) != 0)
+		return ret;
+	if (policy_live(c, &g.r, now))
+		*f = g;
+	return 0;
+}
+
 /* One attempt at the whole decision, in the order: triplet passed before,
  * triplet due, tuplet whitelisted, defer. -2 = retry, -1 = error,
  * 0 = done. */
@@ -326,35 +383,35 @@ static int
 policy_txn(struct store *s, const struct conf *c, const struct tuple *t,
     int64_t now, struct decision *d, struct err *e)
 {
-	uint8_t tkey[KEY_MAX], wkey[KEY_MAX];
-	size_t tlen = record_key_triplet(t, tkey);
-	size_t wlen = record_key_tuplet(t->net, policy_domain(t), wkey);
-	struct record tr, wr;
+	struct found tf, wf;
 	int ret;
 
 	if ((ret = policy_stored(s, c, t, d, e)) != 0)
 		return ret < 0 ? ret : 0;
-	if ((ret = policy_get(s, tkey, tlen, &tr, e)) != 0)
+	if ((ret = policy_find(s, c, t, REC_TRIPLET, now, &tf, e)) != 0)
 		return ret;
-	if (tr.kind != 0 && tr.passed != 0 &&
-	    tr.last + c->whitelist_lifetime >= now) {
+	if (tf.r.kind != 0 && tf.r.passed != 0 &&
+	    tf.r.last + c->whitelist_lifetime >= now) {
 		policy_pass(d, R_KNOWN, "");
-		tr.last = now > tr.last ? now : tr.last;
-		tr.passes++;
+		tf.r.last = now > tf.r.last ? now : tf.r.last;
+		tf.r.passes++;
 	} else {
-		if (!policy_due(c, &tr, now)) {
-			if ((ret = policy_get(s, wkey, wlen, &wr, e)) != 0)
+		if (!policy_due(c, &tf.r, now)) {
+			if ((ret = policy_find(s, c, t, REC_TUPLET, now, &wf,
+			    e)) != 0)
 				return ret;
-			if (wr.kind != 0 &&
-			    wr.last + c->whitelist_lifetime >= now) {
+			if (policy_live(c, &wf.r, now)) {
 				policy_pass(d, R_AWL, "");
-				return policy_mark(s, c, wkey, wlen, &wr, now,
-				    e);
+				snprintf(d->client, sizeof(d->client), "%s",
+				    wf.client);
+				return policy_mark(s, c, wf.key, wf.klen,
+				    &wf.r, now, e);
 			}
 		}
-		policy_triplet(c, &tr, now, d);
+		policy_triplet(c, &tf.r, now, d);
 	}
-	if ((ret = policy_put(s, c, tkey, tlen, &tr, now, e)) != 0)
+	snprintf(d->client, sizeof(d->client), "%s", tf.client);
+	if ((ret = policy_put(s, c, tf.key, tf.klen, &tf.r, now, e)) != 0)
 		return ret;
 	return d->pass ? policy_whitelist(s, c, t, now, e) : 0;
 }
@@ -434,6 +491,7 @@ struct revoke_args {
 	uint8_t	 key[KEY_MAX];
 	size_t	 klen;
 	size_t	 n;
+	int	 deleted;	/* the tuplet: 1 = deleted, 0 = none */
 };
 
 static int
@@ -444,7 +502,7 @@ policy_revoke_fn(struct store *s, void *arg, struct err *e)
 
 	if ((ret = store_del(s, a->key, a->klen, e)) < 0)
 		return ret;
-	a->n = (size_t)ret;
+	a->deleted = ret;
 	return 0;
 }
 
@@ -465,6 +523,23 @@ policy_revoke_scan(const void *key, size_t klen, const void *val,
 	return SCAN_DELETE;
 }
 
+/* Revokes the tuplet of client and a->domain and the passed triplets of
+ * them, adding their number to a->n. -1 = error, 0 = done. */
+static int
+policy_revoke_client(struct store *s, const char *client,
+    struct revoke_args *a, struct err *e)
+{
+	a->klen = record_key_tuplet(client, a->domain, a->key);
+	a->deleted = 0;
+	if (store_run(s, policy_revoke_fn, a, e) == -1)
+		return -1;
+	a->n += (size_t)a->deleted;
+	a->key[0] = REC_TRIPLET;
+	a->klen = 1 + strlen(client) + 1;
+	memcpy(a->key + 1, client, a->klen - 1);
+	return store_scan(s, a->key, a->klen, 500, policy_revoke_scan, a, e);
+}
+
 int
 policy_revoke(struct store *s, const struct tuple *t, size_t *n,
     struct err *e)
@@ -472,14 +547,10 @@ policy_revoke(struct store *s, const struct tuple *t, size_t *n,
 	struct revoke_args a;
 
 	a.domain = policy_domain(t);
-	a.klen = record_key_tuplet(t->net, a.domain, a.key);
 	a.n = 0;
-	if (store_run(s, policy_revoke_fn, &a, e) == -1)
-		return -1;
-	a.key[0] = REC_TRIPLET;
-	a.klen = 1 + strlen(t->net) + 1;
-	memcpy(a.key + 1, t->net, a.klen - 1);
-	if (store_scan(s, a.key, a.klen, 500, policy_revoke_scan, &a, e) == -1)
+	if (policy_revoke_client(s, t->client, &a, e) == -1 ||
+	    (strcmp(t->client, t->net) != 0 &&
+	    policy_revoke_client(s, t->net, &a, e) == -1))
 		return -1;
 	*n = a.n;
 	return 0;
@@ -532,19 +603,26 @@ policy_format(const struct conf *c, const struct tuple *t,
     const struct decision *d, char *out, size_t outlen)
 {
 	const char *h = c->header;
+	int net = ident_kind(d->client) == IDENT_NET;
 
 	switch (d->pass ? d->reason : R_NEW) {
 	case R_DELAYED:
-		snprintf(out, outlen, "%s: delayed %lld seconds", h,
-		    (long long)d->delay);
+		snprintf(out, outlen, "%s: delayed %lld seconds%s%s%s", h,
+		    (long long)d->delay, net ? "" : " (", net ? "" : d->client,
+		    net ? "" : ")");
 		break;
 	case R_KNOWN:
-		snprintf(out, outlen, "%s: auto-whitelisted (passed before)",
-		    h);
+		snprintf(out, outlen, "%s: auto-whitelisted "
+		    "(passed before%s%s)", h, net ? "" : ", ",
+		    net ? "" : d->client);
 		break;
 	case R_AWL:
-		snprintf(out, outlen, "%s: auto-whitelisted (%s, %s)", h,
-		    t->net, policy_domain(t));
+		if (ident_kind(d->client) == IDENT_SPF)
+			snprintf(out, outlen, "%s: auto-whitelisted (%s)", h,
+			    d->client);
+		else
+			snprintf(out, outlen, "%s: auto-whitelisted (%s, %s)",
+			    h, net ? t->net : d->client, policy_domain(t));
 		break;
 	case R_NODELAY:
 		snprintf(out, outlen, "%s: exempt (no_delay %s)", h, d->rule);

@@ -31,6 +31,8 @@ struct decision {
 	int64_t	 delay;		/* R_DELAYED: seconds since first seen */
 	int64_t	 retry;		/* defer: seconds left in the embargo */
 	char	 rule[ADDR_MAX + 2]; /* exemptions: the entry that matched */
+	char	 client[CLIENT_MAX]; /* R_DELAYED, R_KNOWN, R_AWL: the
+				   client identity of the entry used */
 };
 
 /* Exemptions that need no database: no_delay, exempt, spf_bypass.
@@ -55,8 +57,9 @@ int	policy_count(struct store *s, const struct decision *d,
 int	policy_force_pass(struct store *s, const struct conf *c,
 	    const struct tuple *t, int64_t now, struct err *e);
 
-/* Revokes the tuplet of t (network, sender domain) and the passed
- * triplets of that network and domain; *n = how many entries went.
+/* Revokes the tuplet of t (client identity, sender domain) and the
+ * passed triplets of that identity and domain, and those of t's network
+ * too when that is not its identity; *n = how many entries went.
  * -1 = error, 0 = done. */
 int	policy_revoke(struct store *s, const struct tuple *t, size_t *n,
 	    struct err *e);

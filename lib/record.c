@@ -200,24 +200,31 @@ putstr(uint8_t *p, const char *s, int nul)
 }
 
 size_t
-record_key_triplet(const struct tuple *t, uint8_t *key)
+record_key_triplet_of(const char *client, const char *sender,
+    const char *rcpt, uint8_t *key)
 {
 	size_t n = 0;
 
 	key[n++] = REC_TRIPLET;
-	n += putstr(key + n, t->net, 1);
-	n += putstr(key + n, t->sender, 1);
-	n += putstr(key + n, t->rcpt, 0);
+	n += putstr(key + n, client, 1);
+	n += putstr(key + n, sender, 1);
+	n += putstr(key + n, rcpt, 0);
 	return n;
 }
 
 size_t
-record_key_tuplet(const char *net, const char *domain, uint8_t *key)
+record_key_triplet(const struct tuple *t, uint8_t *key)
+{
+	return record_key_triplet_of(t->client, t->sender, t->rcpt, key);
+}
+
+size_t
+record_key_tuplet(const char *client, const char *domain, uint8_t *key)
 {
 	size_t n = 0;
 
 	key[n++] = REC_TUPLET;
-	n += putstr(key + n, net, 1);
+	n += putstr(key + n, client, 1);
 	n += putstr(key + n, domain, 0);
 	return n;
 }
@@ -247,15 +254,10 @@ record_key_exempt(int kind, const char *text, uint8_t *key)
 size_t
 entry_key(const struct entry *en, uint8_t *key)
 {
-	size_t n = 0;
-
 	switch (en->kind) {
 	case REC_TRIPLET:
-		key[n++] = REC_TRIPLET;
-		n += putstr(key + n, en->net, 1);
-		n += putstr(key + n, en->sender, 1);
-		n += putstr(key + n, en->rcpt, 0);
-		return n;
+		return record_key_triplet_of(en->net, en->sender, en->rcpt,
+		    key);
 	case REC_TUPLET:
 		return record_key_tuplet(en->net, en->domain, key);
 	case REC_EXEMPT:

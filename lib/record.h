@@ -13,8 +13,8 @@
 #define REC_FORMAT	1	/* database format version written to the meta key */
 
 /* Kinds, also the first byte of every key. */
-#define REC_TRIPLET	'T'	/* key: net NUL sender NUL rcpt */
-#define REC_TUPLET	'W'	/* key: net NUL sender-domain */
+#define REC_TRIPLET	'T'	/* key: client NUL sender NUL rcpt */
+#define REC_TUPLET	'W'	/* key: client NUL sender-domain */
 #define REC_COUNTERS	'C'	/* key: 'C' shard; decision counters */
 #define REC_META	'V'	/* key: "V"; database format version */
 #define REC_EXEMPT	'E'	/* key: 'E' sender entry ("user@dom", "@dom") */
@@ -54,7 +54,9 @@ struct record {
 /* A whole stored entry: its key split into fields, and its value. */
 struct entry {
 	int	 kind;
-	char	 net[ADDR_NET_MAX];	/* T, W */
+	char	 net[CLIENT_MAX];	/* T, W: the client identity: a
+					   network, "spf:DOMAIN" or
+					   "ptr:DOMAIN" */
 	char	 sender[ADDR_MAX + 1];	/* T */
 	char	 rcpt[ADDR_MAX + 1];	/* T */
 	char	 domain[ADDR_MAX + 1];	/* W: sender domain, "<>" = null sender */
@@ -65,7 +67,7 @@ struct entry {
 };
 
 #define REC_MAX		(4 + 8 * CNT_N)		/* largest encoded value */
-#define KEY_MAX		(2 + 2 * (ADDR_MAX + 1) + ADDR_NET_MAX)
+#define KEY_MAX		(2 + 2 * (ADDR_MAX + 1) + CLIENT_MAX)
 
 /* Encodes r into buf (REC_MAX bytes); returns the length. */
 size_t	record_encode(const struct record *r, uint8_t *buf);
@@ -73,9 +75,13 @@ size_t	record_encode(const struct record *r, uint8_t *buf);
 /* -1 = corrupt or unknown version, 0 = decoded into *r. */
 int	record_decode(const void *buf, size_t len, struct record *r);
 
-/* Key builders; each returns the key length. */
+/* Key builders; each returns the key length. A client is an identity as
+ * t->client holds it; record_key_triplet uses t->client. */
 size_t	record_key_triplet(const struct tuple *t, uint8_t *key);
-size_t	record_key_tuplet(const char *net, const char *domain, uint8_t *key);
+size_t	record_key_triplet_of(const char *client, const char *sender,
+	    const char *rcpt, uint8_t *key);
+size_t	record_key_tuplet(const char *client, const char *domain,
+	    uint8_t *key);
 size_t	record_key_counters(unsigned shard, uint8_t *key);
 size_t	record_key_meta(uint8_t *key);
 /* kind is REC_EXEMPT or REC_NODELAY. */

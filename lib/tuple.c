@@ -346,6 +346,7 @@ tuple_make(struct tuple *t, const char *ip, const char *sender,
 	}
 	t->sender_domain = strchr(t->sender, '@') != NULL ?
 	    tuple_domain(t->sender) : t->sender + strlen(t->sender);
+	memcpy(t->client, t->net, sizeof(t->net));
 	return 0;
 }
 

@@ -7,11 +7,18 @@
 #include "addr.h"
 #include "defaults.h"
 
+/* Bytes of a client identity with its NUL: a network, or "spf:" or "ptr:"
+ * and a DNS name of up to 253 bytes. */
+#define CLIENT_MAX	(4 + 253 + 1)
+
 /* A normalised triplet; every string is NUL-terminated and holds no
  * control characters and no NUL. */
 struct tuple {
 	struct ipaddr addr;		/* client address, unmasked */
 	char	net[ADDR_NET_MAX];	/* client network, "192.0.2.0/24" */
+	char	client[CLIENT_MAX];	/* client identity: net,
+					   "spf:example.org" or
+					   "ptr:example.org" (ident.h) */
 	char	sender[ADDR_MAX + 1];	/* "" for the null sender */
 	char	rcpt[ADDR_MAX + 1];
 	const char *sender_domain;	/* points into sender: after '@', or "" */
@@ -48,7 +55,8 @@ void	tuple_local(const char *addr, char *out, size_t outlen);
  * ASCII). -1 = invalid (why set), 0 = done. */
 int	tuple_exempt(const char *in, char *out, const char **why);
 
-/* Fills t from raw MTA values. -1 = invalid (why names the field),
+/* Fills t from raw MTA values, the client identity being the network
+ * (ident_apply may widen it). -1 = invalid (why names the field),
  * 0 = done. */
 int	tuple_make(struct tuple *t, const char *ip, const char *sender,
 	    const char *rcpt, int v4len, int v6len, int verp, const char **why);

@@ -1,7 +1,7 @@
 /* greylist batch: decides a stream of CSV rows (ip,sender,recipient
- * [,helo[,time]]) exactly as check would, through one open store, and
- * writes every row back with its decision. For replaying mail logs and
- * for testing a configuration against real traffic. */
+ * [,helo[,time[,host[,spf]]]]) exactly as check would, through one open
+ * store, and writes every row back with its decision. For replaying mail
+ * logs and for testing a configuration against real traffic. */
 #include <sys/stat.h>
 #include <sys/time.h>
 
@@ -52,13 +52,16 @@ batch_time(const char *s, int64_t *t)
 }
 
 /* Writes one output row: the four input fields, the time, the decision,
- * the reason and the retry. -1 = write error (in e), 0 = done. */
+ * the reason and the retry, and with client (rows that gave a host name
+ * or SPF result) the host, the SPF result and the client identity.
+ * -1 = write error (in e), 0 = done. */
 static int
-batch_put(struct batch *b, const char *const in[4], const char *when,
-    const char *decision, const char *reason, int64_t retry, struct err *e)
+batch_put(struct batch *b, const char *const in[7], const char *when,
+    const char *decision, const char *reason, int64_t retry,
+    const char *client, struct err *e)
 {
 	char rbuf[24];
-	const char *f[8];
+	const char *f[11];
 
 	snprintf(rbuf, sizeof(rbuf), "%lld", (long long)retry);
 	f[0] = in[0];
@@ -69,7 +72,10 @@ batch_put(struct batch *b, const char *const in[4], const char *when,
 	f[5] = decision;
 	f[6] = reason;
 	f[7] = rbuf;
-	if (csvio_row(stdout, f, 8) == -1) {
+	f[8] = in[5];
+	f[9] = in[6];
+	f[10] = client;
+	if (csvio_row(stdout, f, client != NULL ? 11 : 8) == -1) {
 		b->fatal = 1;
 		return err_set(e, "batch: cannot write the output: %s",
 		    strerror(errno));
@@ -98,8 +104,8 @@ batch_recheck(struct batch *b, struct err *e)
 /* The decision on a valid triplet at when, as check makes it.
  * -1 = database error (in e), 0 = done. */
 static int
-batch_decide(struct batch *b, const struct tuple *t, int64_t when,
-    struct decision *d, struct err *e)
+batch_decide(struct batch *b, const struct tuple *t, const char *spf,
+    int64_t when, struct decision *d, struct err *e)
 {
 	const struct conf *c = &b->x->conf;
 	int ret;
@@ -107,7 +113,7 @@ batch_decide(struct batch *b, const struct tuple *t, int64_t when,
 	/* Like check, a row is bounded by the database timeout: a lock left
 	 * held by a killed process ends the run, which marks the store. */
 	cmd_watchdog(c->timeout_ms);
-	if (policy_exempt(c, t, NULL, d))
+	if (policy_exempt(c, t, spf, d))
 		ret = policy_count(b->s, d, e);
 	else
 		ret = policy_check(b->s, c, t, when, d, e);
@@ -122,39 +128,44 @@ static int
 batch_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
 {
 	struct batch *b = arg;
-	const char *in[5] = { "", "", "", "", "" };
-	const char *why = NULL;
-	char tbuf[24], nbuf[40];
+	const char *in[7] = { "", "", "", "", "", "", "" };
+	const char *why = NULL, *client;
+	char tbuf[24], nbuf[48];
 	struct decision d;
 	struct tuple t;
 	int64_t when = b->x->now;
 	size_t i;
 
 	(void)line;
-	for (i = 0; i < n && i < 5; i++)
+	for (i = 0; i < n && i < 7; i++)
 		in[i] = f[i];
-	if (n < 3 || n > 5) {
-		snprintf(nbuf, sizeof(nbuf), "%zu fields (want 3 to 5)", n);
+	if (n < 3 || n > 7) {
+		snprintf(nbuf, sizeof(nbuf), "%zu fields (want 3 to 7)", n);
 		why = nbuf;
 	} else if (in[4][0] != '\0' && batch_time(in[4], &when) == -1)
 		why = "malformed time";
-	else
-		tuple_make(&t, in[0], in[1], in[2], b->x->conf.ipv4_prefix,
-		    b->x->conf.ipv6_prefix, b->x->conf.normalize_verp, &why);
+	else if (tuple_make(&t, in[0], in[1], in[2], b->x->conf.ipv4_prefix,
+	    b->x->conf.ipv6_prefix, b->x->conf.normalize_verp, &why) == 0)
+		ident_apply(&t, b->x->conf.client_identity, in[6], in[3],
+		    in[5]);
+	client = n > 5 ? "" : NULL;
 	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)when);
 	if (why != NULL) {
 		b->nerror++;
 		return batch_put(b, in, in[4][0] != '\0' ? in[4] : tbuf,
-		    "error", why, 0, e);
+		    "error", why, 0, client, e);
 	}
-	if (batch_decide(b, &t, when, &d, e) == -1)
+	if (batch_decide(b, &t, in[6], when, &d, e) == -1)
 		return -1;
 	if (d.pass)
 		b->npass++;
 	else
 		b->ndefer++;
+	if (client != NULL)
+		client = d.client[0] != '\0' ? d.client : t.client;
 	if (batch_put(b, in, tbuf, d.pass ? "pass" : "defer",
-	    policy_reason_name(d.reason), d.pass ? 0 : d.retry, e) == -1)
+	    policy_reason_name(d.reason), d.pass ? 0 : d.retry, client,
+	    e) == -1)
 		return -1;
 	if (batch_recheck(b, e) == -1) {
 		b->fatal = 1;
@@ -170,7 +181,7 @@ batch_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
 static int
 batch_badcsv(struct batch *b, struct err *e)
 {
-	static const char *const none[4] = { "", "", "", "" };
+	static const char *const none[7] = { "", "", "", "", "", "", "" };
 	char reason[ERR_MAX + 32], tbuf[24];
 	unsigned long rel = 0;
 	int off = 0;
@@ -182,7 +193,7 @@ batch_badcsv(struct batch *b, struct err *e)
 	b->base += rel;
 	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)b->x->now);
 	b->nerror++;
-	return batch_put(b, none, tbuf, "error", reason, 0, e);
+	return batch_put(b, none, tbuf, "error", reason, 0, NULL, e);
 }
 
 /* Reads stdin to its end. -1 = error (printed), 0 = done. */

@@ -31,9 +31,12 @@ cmd_log_decision(struct ctx *x, const struct tuple *t,
     const struct decision *d, const char *extra)
 {
 	char s[ADDR_MAX + 3], r[ADDR_MAX + 3];
+	const char *id = d->client[0] != '\0' ? d->client : t->client;
 
-	cmd_log(x, LOG_INFO, "%s: client=%s sender=%s rcpt=%s reason=%s%s%s "
-	    "%s=%lld%s", d->pass ? "pass" : "defer", t->net,
+	cmd_log(x, LOG_INFO, "%s: client=%s%s%s sender=%s rcpt=%s "
+	    "reason=%s%s%s %s=%lld%s", d->pass ? "pass" : "defer", t->net,
+	    strcmp(id, t->net) != 0 ? " identity=" : "",
+	    strcmp(id, t->net) != 0 ? id : "",
 	    check_logaddr(x, t->sender, s, sizeof(s)),
 	    check_logaddr(x, t->rcpt, r, sizeof(r)),
 	    policy_reason_name(d->reason), d->rule[0] ? " rule=" : "",
@@ -59,7 +62,7 @@ check_answer(struct ctx *x, const struct tuple *t, const struct decision *d)
 }
 
 struct check_args {
-	const char *ip, *sender, *rcpt, *helo, *spf;
+	const char *ip, *sender, *rcpt, *helo, *spf, *host;
 };
 
 static int
@@ -71,6 +74,7 @@ check_parse(int argc, char **argv, struct check_args *a)
 		{ "rcpt", required_argument, NULL, 'r' },
 		{ "helo", required_argument, NULL, 'H' },
 		{ "spf", required_argument, NULL, 'p' },
+		{ "host", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -84,6 +88,7 @@ check_parse(int argc, char **argv, struct check_args *a)
 		case 'r': a->rcpt = optarg; break;
 		case 'H': a->helo = optarg; break;
 		case 'p': a->spf = optarg; break;
+		case 'n': a->host = optarg; break;
 		default:
 			return cmd_error("check: unknown option or missing "
 			    "value '%s'", argv[optind - 1]);
@@ -114,6 +119,7 @@ cmd_check(struct ctx *x, int argc, char **argv)
 	if (tuple_make(&t, a.ip, a.sender, a.rcpt, x->conf.ipv4_prefix,
 	    x->conf.ipv6_prefix, x->conf.normalize_verp, &why) == -1)
 		return cmd_error("check: %s", why);
+	ident_apply(&t, x->conf.client_identity, a.spf, a.helo, a.host);
 	/* The whole check is bounded by the database timeout: the store's
 	 * own waits are shorter. */
 	cmd_watchdog(x->conf.timeout_ms);

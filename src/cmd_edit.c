@@ -9,28 +9,33 @@
 #include "policy.h"
 #include "store.h"
 
-/* Parses --ip, --sender and (when rcpt is not NULL) --rcpt into t.
+/* Parses --ip, --sender, --rcpt (when want_rcpt), and --helo, --spf and
+ * --host, which choose the client identity as for check, into t.
  * EXIT_ERROR = bad arguments (printed), 0 = parsed. */
 static int
 edit_tuple(struct ctx *x, int argc, char **argv, int want_rcpt,
     struct tuple *t)
 {
 	static const struct option opts[] = {
-		{ "ip", required_argument, NULL, 'i' },
-		{ "sender", required_argument, NULL, 's' },
-		{ "rcpt", required_argument, NULL, 'r' },
+		{ "ip", required_argument, NULL, 0 },
+		{ "sender", required_argument, NULL, 1 },
+		{ "rcpt", required_argument, NULL, 2 },
+		{ "helo", required_argument, NULL, 3 },
+		{ "spf", required_argument, NULL, 4 },
+		{ "host", required_argument, NULL, 5 },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *v[3] = { NULL, NULL, want_rcpt ? NULL : "postmaster" };
+	const char *v[6] = { NULL, NULL, want_rcpt ? NULL : "postmaster",
+	    NULL, NULL, NULL };
 	const char *why;
 	int ch;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch == '?' || (ch == 'r' && !want_rcpt))
+		if (ch == '?' || (ch == 2 && !want_rcpt))
 			return cmd_error("%s: unknown option or missing value "
 			    "'%s'", argv[0], argv[optind - 1]);
-		v[ch == 'i' ? 0 : ch == 's' ? 1 : 2] = optarg;
+		v[ch] = optarg;
 	}
 	if (optind < argc)
 		return cmd_error("%s: unexpected argument '%s'", argv[0],
@@ -41,6 +46,7 @@ edit_tuple(struct ctx *x, int argc, char **argv, int want_rcpt,
 	if (tuple_make(t, v[0], v[1], v[2], x->conf.ipv4_prefix,
 	    x->conf.ipv6_prefix, x->conf.normalize_verp, &why) == -1)
 		return cmd_error("%s: %s", argv[0], why);
+	ident_apply(t, x->conf.client_identity, v[4], v[3], v[5]);
 	return 0;
 }
 
@@ -61,8 +67,8 @@ cmd_pass(struct ctx *x, int argc, char **argv)
 	if (ret == -1)
 		return cmd_error("pass: %s", e.msg);
 	cmd_log(x, LOG_INFO, "pass: client=%s sender=<%s> rcpt=<%s> by admin",
-	    t.net, t.sender, t.rcpt);
-	printf("passed %s %s %s\n", t.net, t.sender[0] ? t.sender : "<>",
+	    t.client, t.sender, t.rcpt);
+	printf("passed %s %s %s\n", t.client, t.sender[0] ? t.sender : "<>",
 	    t.rcpt);
 	return 0;
 }
@@ -86,7 +92,7 @@ cmd_spam(struct ctx *x, int argc, char **argv)
 		return cmd_error("spam: %s", e.msg);
 	if (n > 0)
 		cmd_log(x, LOG_INFO, "spam: client=%s domain=%s: revoked %zu",
-		    t.net, t.sender_domain, n);
+		    t.client, t.sender_domain, n);
 	printf("revoked %zu\n", n);
 	return 0;
 }
@@ -125,7 +131,7 @@ cmd_delete(struct ctx *x, int argc, char **argv)
 		return EXIT_ERROR;
 	if (st.f.n == 0)
 		return cmd_error("delete: give at least one of --state, --ip, "
-		    "--sender, --rcpt, --domain");
+		    "--sender, --rcpt, --domain, --client");
 	if ((s = cmd_open(x)) == NULL)
 		return EXIT_ERROR;
 	for (i = 0; i < sizeof(kinds) && ret == 0; i++)

@@ -265,6 +265,21 @@ import_net(const struct import_row *r, int i, char *out)
 	return 0;
 }
 
+/* Field i as a client identity (CLIENT_MAX bytes): a network as
+ * import_net takes it, or "spf:" or "ptr:" and a lower-case DNS name.
+ * -1 = malformed, 0 = ok. */
+static int
+import_client(const struct import_row *r, int i, char *out)
+{
+	if (ident_kind(r->f[i]) == IDENT_NET)
+		return import_net(r, i, out);
+	if (!ident_named(r->f[i]))
+		return import_bad(r, i, "not a network such as 192.0.2.0/24 "
+		    "or spf:DOMAIN or ptr:DOMAIN in lower case");
+	snprintf(out, CLIENT_MAX, "%s", r->f[i]);
+	return 0;
+}
+
 /* Field i as an address already normalised as check normalises it, into
  * out (ADDR_MAX + 1 bytes); which is TUPLE_SENDER or TUPLE_RCPT. The
  * field is wrapped in <> first so that a stored address that itself has
@@ -296,7 +311,7 @@ import_triplet(const struct import_row *r, struct entry *en)
 {
 	uint64_t v[5] = { 0, 0, 0, 0, 0 };
 
-	if (import_net(r, F_NET, en->net) == -1 ||
+	if (import_client(r, F_NET, en->net) == -1 ||
 	    import_addr(r, F_SENDER, TUPLE_SENDER, en->sender) == -1 ||
 	    import_addr(r, F_RCPT, TUPLE_RCPT, en->rcpt) == -1 ||
 	    import_num(r, F_FIRST, REC_TIME_MAX, &v[0]) == -1 ||
@@ -319,7 +334,7 @@ import_tuplet(const struct import_row *r, struct entry *en)
 {
 	uint64_t v[3];
 
-	if (import_net(r, F_NET, en->net) == -1 ||
+	if (import_client(r, F_NET, en->net) == -1 ||
 	    import_addr(r, F_DOMAIN, TUPLE_SENDER, en->domain) == -1)
 		return -1;
 	if (strchr(en->domain, '@') != NULL)

@@ -239,6 +239,8 @@ cmd_list(struct ctx *x, int argc, char **argv)
 
 struct stats_state {
 	uint64_t state[5];	/* pending passed whitelisted exempt no_delay */
+	uint64_t named[IDENT_NET];	/* tuplets by identity: [IDENT_SPF],
+					   [IDENT_PTR] */
 	uint64_t count[CNT_N];
 	int64_t	*delay;		/* passed_at - first_seen of passed triplets */
 	size_t	 ndelay, cap;
@@ -277,6 +279,8 @@ stats_fn(const void *key, size_t klen, const void *val, size_t vlen,
 		return SCAN_NEXT;
 	case REC_TUPLET:
 		st->state[2]++;
+		if ((i = (size_t)ident_kind(en.net)) != IDENT_NET)
+			st->named[i]++;
 		break;
 	case REC_EXEMPT:
 		st->state[3]++;
@@ -347,6 +351,8 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 		qsort(st.delay, st.ndelay, sizeof(*st.delay), stats_cmp);
 	stats_row(f.csv, "median_delay", st.ndelay == 0 ? 0 :
 	    (uint64_t)st.delay[st.ndelay / 2]);
+	stats_row(f.csv, "whitelisted_spf", st.named[IDENT_SPF]);
+	stats_row(f.csv, "whitelisted_ptr", st.named[IDENT_PTR]);
 	free(st.delay);
 	return fflush(stdout) == EOF ? cmd_error("stats: write error") : 0;
 }

@@ -48,10 +48,12 @@
 #define POL_REPLY_MAX	1280	/* bytes; policy_format's line is below 1024 */
 
 /* The attributes used (check ignores the HELO name too); all others are
- * read and ignored. */
-enum { A_REQUEST, A_STATE, A_CLIENT, A_SENDER, A_RCPT, A_INSTANCE, A_N };
+ * read and ignored. client_name is the verified host name, "unknown"
+ * when it is not verified; reverse_client_name is never trusted. */
+enum { A_REQUEST, A_STATE, A_CLIENT, A_SENDER, A_RCPT, A_INSTANCE,
+	A_CNAME, A_N };
 static const char *const pol_names[A_N] = { "request", "protocol_state",
-	"client_address", "sender", "recipient", "instance" };
+	"client_address", "sender", "recipient", "instance", "client_name" };
 
 struct pol_req {
 	char	 val[A_N][POL_LINE_MAX + 1];
@@ -362,6 +364,8 @@ pol_request(struct pol *p)
 			    "request: %s", why);
 		return pol_reply(p, "DUNNO", NULL);
 	}
+	ident_apply(&t, c->client_identity, NULL, NULL,
+	    r->seen & 1u << A_CNAME ? r->val[A_CNAME] : NULL);
 	if (pol_decide(p, &t, &d, &e) == -1) {
 		cmd_log(p->x, LOG_ERR, "policy: %s", e.msg);
 		return pol_reply(p, "DUNNO", NULL);

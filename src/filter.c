@@ -48,6 +48,14 @@ filter_opt(struct filter *f, int ch, const char *arg)
 	case 'r':
 		return tuple_addr(arg, TUPLE_RCPT, 0, f->rcpt, &why) == -1 ?
 		    cmd_error("--rcpt: %s", why) : 0;
+	case 'C':
+		if (strlen(arg) >= sizeof(f->client) || arg[0] == '\0')
+			return cmd_error("--client: bad client identity");
+		for (i = 0; arg[i] != '\0'; i++)
+			f->client[i] = (char)(arg[i] >= 'A' && arg[i] <= 'Z' ?
+			    arg[i] - 'A' + 'a' : arg[i]);
+		f->client[i] = '\0';
+		return 0;
 	}
 	if (strlen(arg) >= sizeof(f->domain) || arg[0] == '\0')
 		return cmd_error("--domain: bad domain");
@@ -68,6 +76,7 @@ filter_parse(struct ctx *x, int argc, char **argv, int csv, struct filter *f)
 		{ "sender", required_argument, NULL, 's' },
 		{ "rcpt", required_argument, NULL, 'r' },
 		{ "domain", required_argument, NULL, 'd' },
+		{ "client", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -166,6 +175,9 @@ filter_match(const struct filter *f, const struct entry *en)
 	if (f->rcpt[0] != '\0' && !filter_rcpt(f, en))
 		return 0;
 	if (f->domain[0] != '\0' && !filter_dom(f, en))
+		return 0;
+	if (f->client[0] != '\0' && ((en->kind != REC_TRIPLET &&
+	    en->kind != REC_TUPLET) || strcmp(en->net, f->client) != 0))
 		return 0;
 	return 1;
 }

@@ -1,5 +1,5 @@
 /* Selectors shared by list and delete: --state, --ip, --sender, --rcpt,
- * --domain, matched against stored entries. */
+ * --domain, --client, matched against stored entries. */
 #ifndef GREYLIST_FILTER_H
 #define GREYLIST_FILTER_H
 
@@ -14,6 +14,8 @@ struct filter {
 	int	 has_sender;
 	char	 rcpt[ADDR_MAX + 1];
 	char	 domain[ADDR_MAX + 1];	/* lower-cased */
+	char	 client[CLIENT_MAX];	/* client identity, lower-cased;
+					   "" = any */
 	int	 n;			/* selectors given */
 	int	 csv;			/* --csv, where allowed */
 	int	 verp;			/* normalise --sender as check does */

@@ -26,20 +26,23 @@
 static const struct cmd cmds[] = {
 	{ "check", cmd_check, PRIV_MTA,
 	    "check --ip=IP --sender=ADDR --rcpt=ADDR [--helo=NAME] "
-	    "[--spf=RESULT]" },
+	    "[--spf=RESULT] [--host=NAME]" },
 	{ "list", cmd_list, PRIV_ADMIN,
 	    "list [--csv] [--state=STATE] [--ip=IP] [--sender=ADDR] "
-	    "[--rcpt=ADDR] [--domain=DOMAIN]" },
+	    "[--rcpt=ADDR] [--domain=DOMAIN] [--client=ID]" },
 	{ "purge", cmd_purge, PRIV_ADMIN, "purge [--dry-run]" },
 	{ "stats", cmd_stats, PRIV_ADMIN, "stats [--csv]" },
 	{ "pass", cmd_pass, PRIV_ADMIN,
-	    "pass --ip=IP --sender=ADDR --rcpt=ADDR" },
+	    "pass --ip=IP --sender=ADDR --rcpt=ADDR [--helo=NAME] "
+	    "[--spf=RESULT] [--host=NAME]" },
 	{ "delete", cmd_delete, PRIV_ADMIN,
 	    "delete [--state=STATE] [--ip=IP] [--sender=ADDR] [--rcpt=ADDR] "
-	    "[--domain=DOMAIN]" },
+	    "[--domain=DOMAIN] [--client=ID]" },
 	{ "exempt", cmd_exempt, PRIV_ADMIN,
 	    "exempt add|del ADDR|@DOMAIN|IP|CIDR ... | exempt list" },
-	{ "spam", cmd_spam, PRIV_MTA, "spam --ip=IP --sender=ADDR" },
+	{ "spam", cmd_spam, PRIV_MTA,
+	    "spam --ip=IP --sender=ADDR [--helo=NAME] [--spf=RESULT] "
+	    "[--host=NAME]" },
 	{ "export", cmd_export, PRIV_ADMIN, "export" },
 	{ "import", cmd_import, PRIV_ADMIN,
 	    "import [--replace] [FILE] | import --postgrey FILE" },

@@ -115,6 +115,7 @@ postgrey_record(const struct conf *c, const DBT *k, const DBT *v,
 		addr_network(ip, c->ipv4_prefix < POSTGREY_NET ?
 		    c->ipv4_prefix : POSTGREY_NET, c->ipv6_prefix, t.net,
 		    sizeof(t.net));
+	memcpy(t.client, t.net, sizeof(t.net));
 	r.kind = REC_TRIPLET;
 	r.passed = r.last - r.first >= c->embargo ? r.last : 0;
 	r.blocked = 1;

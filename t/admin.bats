@@ -328,13 +328,15 @@ passed_known 1
 exempt_passes 2
 opted_out 0
 personal_whitelist 0
-median_delay 400'
+median_delay 400
+whitelisted_spf 0
+whitelisted_ptr 0'
 
 @test "stats counts entries by state, decisions, and the median delay" {
 	stats_fixture
 	run --separate-stderr -0 at $((T0 + 1600)) stats
 	assert_equal "$stderr" ''
-	assert_equal "${#lines[@]}" 13
+	assert_equal "${#lines[@]}" 15
 	local line
 	for line in "${lines[@]}"; do
 		assert_regex "$line" '^[a-z_]+ +[0-9]+$'

@@ -54,7 +54,7 @@ R=bob@example.net
 	assert_equal "${#lines[@]}" 6
 	assert_line -n 0 "$IP,$S,$R,h,$T0,defer,new,300"
 	assert_line -n 1 "not-an-ip,$S,$R,h,$T0,error,malformed --ip,0"
-	assert_line -n 2 "$IP,$S,,,$T0,error,2 fields (want 3 to 5),0"
+	assert_line -n 2 "$IP,$S,,,$T0,error,2 fields (want 3 to 7),0"
 	assert_line -n 3 "$IP,$S,$R,h,yesterday,error,malformed time,0"
 	assert_line -n 4 "$IP,$S,$R,h,$((T0 + 300)),pass,delayed,0"
 	assert_line -n 5 "$IP,$S,$R,h,4294967296,error,malformed time,0"

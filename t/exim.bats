@@ -44,8 +44,22 @@ smtp() {
 	chmod 644 "$BATS_TEST_TMPDIR/exim.conf"
 	printf '%s\r\n' 'EHLO client.example.org' "$@" QUIT |
 		tee "$BATS_TEST_TMPDIR/session" |
-		"$EXIM" -C "$BATS_TEST_TMPDIR/exim.conf" -bh "$ip" | tr -d '\r'
+		"$EXIM" -C "$BATS_TEST_TMPDIR/exim.conf" "${EXIM_OPTS[@]}" \
+		-bh "$ip" | tr -d '\r'
 	return "${PIPESTATUS[2]}"
+}
+
+# Extra options for Exim in smtp: -oMs NAME sets $sender_host_name as a
+# verified host name lookup would.
+EXIM_OPTS=()
+
+# rcpt_named SECONDS IP NAME SENDER RCPT [COMMAND...]: MAIL and RCPT from
+# client IP whose verified host name is NAME (none when empty), at a
+# clock, then the COMMANDs.
+rcpt_named() {
+	EXIM_OPTS=()
+	[ -z "$3" ] || EXIM_OPTS=(-oMs "$3")
+	GREYLIST_NOW=$1 smtp "$2" "MAIL FROM:<$4>" "RCPT TO:<$5>" "${@:6}"
 }
 
 # rcpt_at SECONDS SENDER RCPT [COMMAND...]: MAIL and RCPT from $IP with
@@ -128,7 +142,7 @@ failing_binary() {
 	run -0 --separate-stderr rcpt_at "$T0" '' "$R"
 	assert_line "$DEFER5"
 	argv "$BATS_TEST_TMPDIR/args" -c "$CONF" check --ip="$IP" --sender= \
-		--rcpt="$R" --helo=client.example.org
+		--rcpt="$R" --helo=client.example.org --host=
 }
 
 @test "a sender with spaces, quotes, semicolons and command substitutions reaches greylist byte for byte" {
@@ -142,7 +156,7 @@ failing_binary() {
 		>"$BATS_TEST_TMPDIR/received"
 	cmp "$BATS_TEST_TMPDIR/sent" "$BATS_TEST_TMPDIR/received"
 	argv "$BATS_TEST_TMPDIR/args" -c "$CONF" check --ip="$IP" \
-		--sender="$sender" --rcpt="$R" --helo=client.example.org
+		--sender="$sender" --rcpt="$R" --helo=client.example.org --host=
 }
 
 @test "a second attempt by a hostile sender passes after the embargo" {
@@ -157,7 +171,7 @@ failing_binary() {
 	MACRO[GREYLIST_BIN]="/bin/sh $HELPERS/record-args $BATS_TEST_TMPDIR/args /bin/true"
 	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
 	argv "$BATS_TEST_TMPDIR/args" check --ip="$IP" --sender="$S" \
-		--rcpt="$R" --helo=client.example.org
+		--rcpt="$R" --helo=client.example.org --host=
 }
 
 @test "GREYLIST_SPF passes its value as --spf" {
@@ -169,7 +183,7 @@ failing_binary() {
 	assert_line '250 Accepted'
 	assert_line '250-X-Greylist: exempt (SPF pass)'
 	argv "$BATS_TEST_TMPDIR/args" -c "$CONF" check --ip="$IP" --sender="$S" \
-		--rcpt="$R" --helo=client.example.org --spf=pass
+		--rcpt="$R" --helo=client.example.org --host= --spf=pass
 }
 
 @test "a missing greylist binary is logged and the recipient accepted" {
@@ -227,4 +241,59 @@ failing_binary() {
 	conf "no_delay $IP"
 	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
 	assert_line '250 Accepted'
+}
+
+O1=mail-db5eur01on0044.outbound.protection.outlook.com
+O2=mail-eopbgr10051.outbound.protection.outlook.com
+
+@test "the verified host name reaches greylist as --host" {
+	record "$BATS_TEST_TMPDIR/args"
+	run -0 --separate-stderr rcpt_named "$T0" 40.107.1.5 "$O1" "$S" "$R"
+	assert_line "$DEFER5"
+	argv "$BATS_TEST_TMPDIR/args" -c "$CONF" check --ip=40.107.1.5 \
+		--sender="$S" --rcpt="$R" --helo=client.example.org --host="$O1"
+}
+
+@test "a pool's retry from another network with a verified name of the same domain is accepted" {
+	run -0 rcpt_named "$T0" 40.107.1.5 "$O1" "$S" "$R"
+	run -0 --separate-stderr rcpt_named $((T0 + EMBARGO)) 52.100.9.7 "$O2" \
+		"$S" "$R" DATA '' 'Hello.' .
+	assert_line '250 Accepted'
+	assert_line '250-X-Greylist: delayed 300 seconds (ptr:outlook.com)'
+}
+
+@test "without a verified host name the retry from another network is deferred" {
+	run -0 rcpt_named "$T0" 40.107.1.5 '' "$S" "$R"
+	run -0 --separate-stderr rcpt_named $((T0 + EMBARGO)) 52.100.9.7 '' \
+		"$S" "$R"
+	assert_line "$DEFER5"
+	refute_line '250 Accepted'
+}
+
+@test "a generic verified host name falls back to the network" {
+	run -0 rcpt_named "$T0" 203.0.113.7 dyn-203-0-113-7.example.net "$S" "$R"
+	run -0 --separate-stderr rcpt_named $((T0 + EMBARGO)) 198.51.100.7 \
+		dyn-198-51-100-7.example.net "$S" "$R"
+	assert_line "$DEFER5"
+	run -0 --separate-stderr rcpt_named $((T0 + EMBARGO)) 203.0.113.8 \
+		cpe-cb007108.example.net "$S" "$R" DATA '' 'Hello.' .
+	assert_line '250-X-Greylist: delayed 300 seconds'
+}
+
+@test "an SPF pass given through GREYLIST_SPF makes two unrelated networks one client" {
+	MACRO[GREYLIST_SPF]='$acl_m_spf'
+	MACRO[TEST_SPF_RESULT]=pass
+	run -0 rcpt_named "$T0" 198.51.100.7 '' "$S" "$R"
+	run -0 --separate-stderr rcpt_named $((T0 + EMBARGO)) 203.0.113.9 '' \
+		"$S" "$R" DATA '' 'Hello.' .
+	assert_line '250-X-Greylist: delayed 300 seconds (spf:example.org)'
+}
+
+@test "an SPF fail given through GREYLIST_SPF leaves the retry from another network deferred" {
+	MACRO[GREYLIST_SPF]='$acl_m_spf'
+	MACRO[TEST_SPF_RESULT]=fail
+	run -0 rcpt_named "$T0" 198.51.100.7 '' "$S" "$R"
+	run -0 --separate-stderr rcpt_named $((T0 + EMBARGO)) 203.0.113.9 '' \
+		"$S" "$R"
+	assert_line "$DEFER5"
 }

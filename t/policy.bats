@@ -104,6 +104,50 @@ session_end() {
 	assert_replies 'DEFER_IF_PERMIT 4.7.1 Greylisted, please retry later retry=00:04:59'
 }
 
+# named IP SENDER RCPT CLIENT_NAME [REVERSE_NAME]: an RCPT request from a
+# client whose verified name Postfix gives as CLIENT_NAME ("unknown" when
+# not verified) and its unverified PTR name as REVERSE_NAME.
+named() {
+	rcpt "$1" "$2" "$3" | sed -e "s/^client_name=.*/client_name=$4/" \
+		-e "s/^reverse_client_name=.*/reverse_client_name=${5:-$4}/"
+}
+
+O1=mail-db5eur01on0044.outbound.protection.outlook.com
+O2=mail-eopbgr10051.outbound.protection.outlook.com
+
+@test "client_name gives the ptr identity: a pool's retry from another network passes" {
+	run -0 policy_at "$T0" < <(named 40.107.1.5 "$S" "$R" "$O1")
+	assert_replies "$PDEFER5"
+	run -0 --separate-stderr policy_at $((T0 + EMBARGO)) < <(
+		named 52.100.9.7 "$S" "$R" "$O2"
+		named 104.47.1.9 "$S" carol@example.net "$O2")
+	assert_replies 'PREPEND X-Greylist: delayed 300 seconds (ptr:outlook.com)' \
+		'PREPEND X-Greylist: auto-whitelisted (ptr:outlook.com, example.org)'
+	assert_equal "$stderr" ''
+}
+
+@test "client_name=unknown and reverse_client_name are not trusted: the retry from another network waits" {
+	run -0 policy_at "$T0" < <(named 40.107.1.5 "$S" "$R" unknown "$O1")
+	run -0 --separate-stderr policy_at $((T0 + EMBARGO)) < <(
+		named 52.100.9.7 "$S" "$R" unknown "$O2")
+	assert_replies "$PDEFER5"
+}
+
+@test "a generic client_name falls back to the network" {
+	run -0 policy_at "$T0" < <(named 203.0.113.7 "$S" "$R" dyn-203-0-113-7.example.net)
+	run -0 --separate-stderr policy_at $((T0 + EMBARGO)) < <(
+		named 198.51.100.7 "$S" "$R" dyn-198-51-100-7.example.net
+		named 203.0.113.8 "$S" "$R" dyn-203-0-113-8.example.net)
+	assert_replies "$PDEFER5" 'PREPEND X-Greylist: delayed 300 seconds'
+}
+
+@test "policy and check with --host share the ptr identity" {
+	run -0 policy_at "$T0" < <(named 40.107.1.5 "$S" "$R" "$O1")
+	run -0 --separate-stderr check_at $((T0 + EMBARGO)) 52.100.9.7 "$S" "$R" \
+		--host="$O2"
+	assert_reply 'X-Greylist: delayed 300 seconds (ptr:outlook.com)'
+}
+
 @test "several requests in one stream are answered one by one, in order" {
 	conf 'no_delay 10.1.2.' 'exempt @lists.example.com'
 	run -0 --separate-stderr policy_at "$T0" < <(

@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "defaults.h"
 #include "fuzz.h"
+#include "ident.h"
 #include "tuple.h"
 
 /* A network as addr_format_net writes it reads back the same. */
@@ -124,6 +125,27 @@ fz_exempt(const char *s)
 	FZ_ASSERT(strcmp(again, out) == 0);
 }
 
+/* The client identity with the recipient field as host and HELO name:
+ * the network, or a canonical spf:/ptr: name that is not generic. */
+static void
+fz_ident(struct tuple *t, const char *host, int spf)
+{
+	static const unsigned char order[] = { IDENT_SPF, IDENT_PTR,
+	    IDENT_NET, IDENT_END };
+	int kind;
+
+	kind = ident_apply(t, order, spf ? "pass" : "fail", host, host);
+	FZ_ASSERT(strlen(t->client) < CLIENT_MAX);
+	FZ_ASSERT(ident_kind(t->client) == kind);
+	if (kind == IDENT_NET) {
+		FZ_ASSERT(strcmp(t->client, t->net) == 0);
+		return;
+	}
+	FZ_ASSERT(ident_named(t->client));
+	if (kind == IDENT_PTR)
+		FZ_ASSERT(!ident_generic(t->client + 4, &t->addr));
+}
+
 static void
 fz_make(const char *ip, const char *sender, const char *rcpt, int v4len,
     int v6len, int verp)
@@ -144,6 +166,7 @@ fz_make(const char *ip, const char *sender, const char *rcpt, int v4len,
 	FZ_ASSERT(t.sender_domain >= t.sender &&
 	    t.sender_domain <= t.sender + strlen(t.sender));
 	FZ_ASSERT(strchr(t.sender_domain, '@') == NULL);
+	fz_ident(&t, rcpt, verp);
 }
 
 int

@@ -142,6 +142,23 @@ fz_duration(const char *s)
 	FZ_ASSERT(conf_duration(buf, &again) == 0 && again == secs);
 }
 
+/* client_identity: spf, ptr and net at most once each, net last, then
+ * IDENT_END. */
+static void
+fz_identity(const unsigned char *order)
+{
+	unsigned seen = 0;
+	size_t i;
+
+	for (i = 0; order[i] != IDENT_END; i++) {
+		FZ_ASSERT(i < IDENT_ORDER_MAX);
+		FZ_ASSERT(order[i] >= IDENT_SPF && order[i] <= IDENT_NET);
+		FZ_ASSERT(!(seen & 1u << order[i]));
+		FZ_ASSERT(i == 0 || order[i - 1] != IDENT_NET);
+		seen |= 1u << order[i];
+	}
+}
+
 static void
 fz_load(void)
 {
@@ -157,6 +174,7 @@ fz_load(void)
 		FZ_ASSERT(c.ipv4_prefix >= 0 && c.ipv4_prefix <= 32);
 		FZ_ASSERT(c.ipv6_prefix >= 0 && c.ipv6_prefix <= 128);
 		FZ_ASSERT(c.timeout_ms >= 1 && c.timeout_ms <= 60000);
+		fz_identity(c.client_identity);
 		fz_lists(&c);
 		fz_policy(&c);
 	} else
