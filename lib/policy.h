@@ -31,6 +31,7 @@ struct decision {
 	int64_t	 delay;		/* R_DELAYED: seconds since first seen */
 	int64_t	 retry;		/* defer: seconds left in the embargo */
 	char	 rule[ADDR_MAX + 2]; /* exemptions: the entry that matched */
+	char	 warn[ERR_MAX];	/* for syslog: a user file ignored, and why */
 };
 
 /* Exemptions that need no database: no_delay, exempt, spf_bypass.
