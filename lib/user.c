@@ -242,6 +242,13 @@ struct users {
 };
 
 int
+users_in_files(const struct conf *c)
+{
+	return c->backend == BACKEND_BDB &&
+	    userfile_state(c->database) == USERS_READY;
+}
+
+int
 users_open(struct users **up, const struct conf *c, struct err *e)
 {
 	struct users *u;

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "record.h"
 #include "store.h"
 
 #define USER_WL_MAX	(64 * 1024)	/* bytes; largest ~/.wl read */
@@ -27,6 +28,10 @@ int	user_login_ok(const char *login);
 struct users;
 int	users_open(struct users **up, const struct conf *c, struct err *e);
 void	users_close(struct users *u);
+
+/* 1 = c keeps user settings in files (Berkeley DB, DIR/users made),
+ * 0 = in the store. */
+int	users_in_files(const struct conf *c);
 
 /* As user_get, user_toggle and user_set_whitelist below, on u. */
 int	users_get(struct users *u, const char *login, int *off, uint32_t *nwl,
@@ -123,6 +128,32 @@ int	userfile_clear(const char *dir, struct err *e);
 typedef int (*userfile_fn)(const char *login, const struct user_settings *u,
     void *arg);
 int	userfile_each(const char *dir, userfile_fn fn, void *arg,
+	    struct err *e);
+
+/* Users' settings put together from records (migration, import). */
+struct user_batch {
+	struct user_batch_user {
+		char	 login[LOGIN_MAX + 1];
+		struct user_settings u;
+	} *v;
+	size_t	 n, cap;
+	int	 failed;
+};
+
+/* Applies one REC_USER or REC_USERWL record to b (others are ignored);
+ * a login new to b starts from dir/users/login when dir is not NULL.
+ * -1 = out of memory, 0 = done. */
+int	user_batch_add(struct user_batch *b, const char *dir, const void *key,
+	    size_t klen, const void *val, size_t vlen);
+/* Writes every user of b with userfile_write. -1 = error, 0 = done. */
+int	user_batch_write(const struct user_batch *b, const char *dir,
+	    struct err *e);
+void	user_batch_free(struct user_batch *b);
+
+/* Calls fn for the user files of dir as the records the store used to
+ * keep: kind REC_USER, one per login, or REC_USERWL, one per entry, in
+ * key order. fn returning SCAN_STOP ends it. -1 = error, 0 = done. */
+int	userfile_scan(const char *dir, int kind, store_scan_fn fn, void *arg,
 	    struct err *e);
 
 /* Moves the user records of s (an environment just joined) into files:

@@ -426,57 +426,90 @@ userfile_clear(const char *dir, struct err *e)
 	return ret;
 }
 
-/* The users stored as records, gathered by the migration. */
-struct migrate {
-	struct migrate_user {
-		char	 login[LOGIN_MAX + 1];
-		struct user_settings u;
-	} *v;
-	size_t	 n, cap;
-	int	 failed;
-};
-
-/* login's settings in m, added when new. NULL = out of memory. */
+/* login's settings in b, added when new: from dir/users/login when dir
+ * is not NULL, else empty. NULL = out of memory. */
 static struct user_settings *
-migrate_user(struct migrate *m, const char *login)
+batch_user(struct user_batch *b, const char *dir, const char *login)
 {
-	struct migrate_user *v;
+	struct user_batch_user *v;
+	struct err e;
 	size_t i;
 
-	for (i = m->n; i > 0; i--)
-		if (strcmp(m->v[i - 1].login, login) == 0)
-			return &m->v[i - 1].u;
-	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 64;
-		if ((v = realloc(m->v, m->cap * sizeof(*v))) == NULL)
+	for (i = b->n; i > 0; i--)
+		if (strcmp(b->v[i - 1].login, login) == 0)
+			return &b->v[i - 1].u;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		if ((v = realloc(b->v, b->cap * sizeof(*v))) == NULL)
 			return NULL;
-		m->v = v;
+		b->v = v;
 	}
-	memset(&m->v[m->n], 0, sizeof(m->v[m->n]));
-	snprintf(m->v[m->n].login, sizeof(m->v[m->n].login), "%s", login);
-	return &m->v[m->n++].u;
+	memset(&b->v[b->n], 0, sizeof(b->v[b->n]));
+	snprintf(b->v[b->n].login, sizeof(b->v[b->n].login), "%s", login);
+	if (dir != NULL)
+		(void)userfile_read(dir, login, &b->v[b->n].u, &e);
+	return &b->v[b->n++].u;
+}
+
+int
+user_batch_add(struct user_batch *b, const char *dir, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	struct user_settings *u;
+	struct entry en;
+	size_t i;
+
+	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
+	    (en.kind != REC_USER && en.kind != REC_USERWL) ||
+	    !user_login_ok(en.login))
+		return 0;
+	if ((u = batch_user(b, dir, en.login)) == NULL)
+		return -1;
+	if (en.kind == REC_USER) {
+		u->off = (en.r.flags & USER_OFF) != 0;
+		u->changed = en.r.first;
+		return 0;
+	}
+	for (i = 0; i < u->n; i++)
+		if (strcmp(u->wl[i].text, en.text) == 0) {
+			u->wl[i].added = en.r.first;
+			return 0;
+		}
+	return user_settings_add(u, en.text, en.r.first);
+}
+
+int
+user_batch_write(const struct user_batch *b, const char *dir,
+    struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (userfile_write(dir, b->v[i].login, &b->v[i].u, e) == -1)
+			return -1;
+	return 0;
+}
+
+void
+user_batch_free(struct user_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		user_settings_free(&b->v[i].u);
+	free(b->v);
+	memset(b, 0, sizeof(*b));
 }
 
 static int
 migrate_fn(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
-	struct migrate *m = arg;
-	struct user_settings *u;
-	struct entry en;
+	struct user_batch *b = arg;
 
-	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
-	    !user_login_ok(en.login))
-		return SCAN_NEXT;
-	if ((u = migrate_user(m, en.login)) == NULL ||
-	    (en.kind == REC_USERWL && user_settings_add(u, en.text,
-	    en.r.first) == -1)) {
-		m->failed = 1;
+	if (user_batch_add(b, NULL, key, klen, val, vlen) == -1) {
+		b->failed = 1;
 		return SCAN_STOP;
-	}
-	if (en.kind == REC_USER) {
-		u->off = (en.r.flags & USER_OFF) != 0;
-		u->changed = en.r.first;
 	}
 	return SCAN_NEXT;
 }
@@ -512,7 +545,7 @@ migrate_rmtmp(const char *tmp)
 /* Writes every user of m into the new directory tmp and makes it
  * DIR/users. -1 = error, 0 = done, 1 = another process did it first. */
 static int
-migrate_write(const struct migrate *m, const char *dir, struct err *e)
+migrate_write(const struct user_batch *m, const char *dir, struct err *e)
 {
 	char tmp[PATH_MAX], udir[PATH_MAX];
 	size_t i;
@@ -540,25 +573,75 @@ migrate_write(const struct migrate *m, const char *dir, struct err *e)
 int
 userfile_migrate(struct store *s, const char *dir, struct err *e)
 {
-	struct migrate m = { NULL, 0, 0, 0 };
+	struct user_batch b = { NULL, 0, 0, 0 };
 	uint8_t prefix[2] = { REC_USERWL, REC_USER };
-	size_t i;
 	int ret;
 
-	ret = store_scan(s, &prefix[0], 1, 1000, migrate_fn, &m, e);
+	ret = store_scan(s, &prefix[0], 1, 1000, migrate_fn, &b, e);
 	if (ret == 0)
-		ret = store_scan(s, &prefix[1], 1, 1000, migrate_fn, &m, e);
-	if (ret == 0 && m.failed)
+		ret = store_scan(s, &prefix[1], 1, 1000, migrate_fn, &b, e);
+	if (ret == 0 && b.failed)
 		ret = err_set(e, "%s", strerror(ENOMEM));
 	if (ret == 0)
-		ret = migrate_write(&m, dir, e);
+		ret = migrate_write(&b, dir, e);
 	/* The records are no longer read once DIR/users exists. */
-	if (ret == 0 && m.n > 0 && (store_scan(s, &prefix[0], 1, 1000,
+	if (ret == 0 && b.n > 0 && (store_scan(s, &prefix[0], 1, 1000,
 	    migrate_delete_fn, NULL, e) == -1 || store_scan(s, &prefix[1],
 	    1, 1000, migrate_delete_fn, NULL, e) == -1))
 		ret = -1;
-	for (i = 0; i < m.n; i++)
-		user_settings_free(&m.v[i].u);
-	free(m.v);
+	user_batch_free(&b);
 	return ret == -1 ? -1 : 0;
+}
+
+static int
+userfile_wlcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct user_wl *)a)->text,
+	    ((const struct user_wl *)b)->text);
+}
+
+/* Calls a->fn with login's settings as the records the store kept. */
+struct scan_args {
+	int	 kind;
+	store_scan_fn fn;
+	void	*arg;
+};
+
+static int
+userfile_scan_fn(const char *login, const struct user_settings *u,
+    void *arg)
+{
+	struct scan_args *a = arg;
+	uint8_t key[KEY_MAX], val[REC_MAX];
+	struct record r;
+	size_t i;
+
+	if (u == NULL)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.kind = a->kind;
+	if (a->kind == REC_USER) {
+		r.flags = u->off ? USER_OFF : 0;
+		r.first = u->changed;
+		r.passes = (uint32_t)u->n;
+		return a->fn(key, record_key_user(login, key), val,
+		    record_encode(&r, val), a->arg) == SCAN_STOP;
+	}
+	qsort(u->wl, u->n, sizeof(u->wl[0]), userfile_wlcmp);
+	for (i = 0; i < u->n; i++) {
+		r.first = u->wl[i].added;
+		if (a->fn(key, record_key_userwl(login, u->wl[i].text, key),
+		    val, record_encode(&r, val), a->arg) == SCAN_STOP)
+			return 1;
+	}
+	return 0;
+}
+
+int
+userfile_scan(const char *dir, int kind, store_scan_fn fn, void *arg,
+    struct err *e)
+{
+	struct scan_args a = { kind, fn, arg };
+
+	return userfile_each(dir, userfile_scan_fn, &a, e) == -1 ? -1 : 0;
 }

@@ -210,7 +210,12 @@ list_scan(struct ctx *x, store_scan_fn fn, void *arg)
 	if ((s = cmd_open(x)) == NULL)
 		return -1;
 	for (i = 0; i < sizeof(kinds) && ret == 0; i++)
-		ret = store_scan(s, &kinds[i], 1, 1000, fn, arg, &e);
+		if ((kinds[i] == REC_USER || kinds[i] == REC_USERWL) &&
+		    users_in_files(&x->conf))
+			ret = userfile_scan(x->conf.database, kinds[i], fn, arg,
+			    &e);
+		else
+			ret = store_scan(s, &kinds[i], 1, 1000, fn, arg, &e);
 	store_close(s);
 	if (ret == -1)
 		cmd_error("%s", e.msg);
