@@ -264,10 +264,9 @@ users_open(struct users **up, const struct conf *c, struct err *e)
 			return 0;
 		}
 	} else if ((st = userfile_state(c->database)) == USERS_OLD)
-		err_set(e, "%s: the database is not upgraded yet to keep "
-		    "user settings in %s/users (the next check or admin "
-		    "command does it): try again later", c->database,
-		    c->database);
+		err_set(e, "%s: database not upgraded yet to keep user "
+		    "settings in files (the next check or admin command "
+		    "does it); try again later", c->database);
 	else if (st == -1)
 		err_set(e, "%s/users: cannot use it (not a directory?)",
 		    c->database);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "csvio.h"
 #include "filter.h"
@@ -26,6 +27,7 @@ struct list_rows {
 	char	**cell;		/* n * LIST_NF strings */
 	size_t	  n, cap;
 	int	  width[LIST_NF];
+	int	  tty;		/* stdout is a terminal: C1 controls escaped */
 };
 
 struct list_state {
@@ -108,6 +110,7 @@ list_width(const char *s)
 static int
 list_keep(struct list_rows *r, char f[LIST_NF][LIST_FMAX])
 {
+	const char *c;
 	char **v;
 	size_t i, cap;
 	int w;
@@ -120,9 +123,10 @@ list_keep(struct list_rows *r, char f[LIST_NF][LIST_FMAX])
 		r->cap = cap;
 	}
 	for (i = 0; i < LIST_NF; i++) {
-		if ((r->cell[r->n * LIST_NF + i] = strdup(f[i])) == NULL)
+		if ((c = r->tty ? csvio_tty(f[i]) : f[i]) == NULL ||
+		    (r->cell[r->n * LIST_NF + i] = strdup(c)) == NULL)
 			return -1;
-		if ((w = list_width(f[i])) > r->width[i])
+		if ((w = list_width(c)) > r->width[i])
 			r->width[i] = w;
 	}
 	r->n++;
@@ -229,6 +233,7 @@ cmd_list(struct ctx *x, int argc, char **argv)
 
 	memset(&st, 0, sizeof(st));
 	st.x = x;
+	st.rows.tty = isatty(STDOUT_FILENO);
 	if (filter_parse(x, argc, argv, 1, &st.f) != 0)
 		return EXIT_ERROR;
 	if (list_scan(x, list_fn, &st) == -1)

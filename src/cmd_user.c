@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "csvio.h"
 #include "policy.h"
 #include "priv.h"
 #include "store.h"
@@ -151,7 +152,9 @@ static void
 mine_print(const struct ctx *x, const struct mine *m, int passed)
 {
 	char t1[64], t2[64];
+	const char *safe;
 	size_t i, shown = 0;
+	int tty = isatty(STDOUT_FILENO);
 
 	printf("\n%s\n", passed ? "auto-whitelisted (mail passes at once):" :
 	    "greylisted (deferred until the sender retries):");
@@ -169,7 +172,9 @@ mine_print(const struct ctx *x, const struct mine *m, int passed)
 		else
 			mine_left(x, en, t2, sizeof(t2));
 		printf("  %-18s %-32s %-25s %s\n", en->net,
-		    en->sender[0] ? en->sender : "<>", t1, t2);
+		    en->sender[0] == '\0' ? "<>" : tty &&
+		    (safe = csvio_tty(en->sender)) != NULL ? safe : en->sender,
+		    t1, t2);
 		shown++;
 	}
 	if (shown == 0)
