@@ -548,13 +548,19 @@ static int
 migrate_write(const struct user_batch *m, const char *dir, struct err *e)
 {
 	char tmp[PATH_MAX], udir[PATH_MAX];
+	struct stat st;
 	size_t i;
 	int fd, ret = 0;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.users-XXXXXX", dir) >=
 	    sizeof(tmp) || userfile_path(dir, NULL, udir, sizeof(udir)) == -1)
 		return err_set(e, "%s: path too long", dir);
-	if (mkdtemp(tmp) == NULL || chmod(tmp, 0770) == -1)
+	if (stat(dir, &st) == -1)
+		return err_set(e, "%s: %s", dir, strerror(errno));
+	/* Keeps the setgid bit of a setgid install's directory, so that the
+	 * files get its group whoever writes them. */
+	if (mkdtemp(tmp) == NULL || chmod(tmp, 0770 | (st.st_mode & S_ISGID))
+	    == -1)
 		return err_set(e, "cannot create %s: %s", tmp, strerror(errno));
 	for (i = 0; i < m->n && ret == 0; i++)
 		ret = userfile_save(tmp, m->v[i].login, &m->v[i].u, 0, e);

@@ -447,3 +447,20 @@ os.execv("'"$PRIVBIN"'", ["greylist", "-tw"])' &
 		assert_regex "$stderr" "\\.wl: $want, not a regular file: refused"
 	done
 }
+
+@test "the user records of an older database, migrated by root, stay readable by the MTA" {
+	run -0 "$PRIVBIN" stats
+	rm -r "$PRIVDIR/db/users"
+	printf '%s\n' VERSION=3 format=print type=btree HEADER=END \
+	    ' Ugltu1' ' \02U\00\01eS\f1d\00\00\00\00' DATA=END |
+	    db5.3_load -h "$PRIVDIR/db" greylist.db
+	run --separate-stderr -2 as gltu1 "$PRIVBIN" -t
+	assert_regex "$stderr" 'not upgraded yet'
+	run -0 "$PRIVBIN" purge
+	assert_equal "$(stat -c %G:%a "$PRIVDIR/db/users" "$PRIVDIR/db/users/gltu1")" \
+	    "$(printf '%s\n' gltgrp:2770 gltgrp:660)"
+	run -0 mta --ip=192.0.2.1 --sender=alice@sender.org --rcpt=gltu1@example.org
+	assert_output 'X-Greylist: opted out'
+	run -0 as gltu1 "$PRIVBIN" -t
+	assert_output 'greylisting is now on for gltu1'
+}
