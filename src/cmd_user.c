@@ -1,8 +1,14 @@
 /* The shell user's commands: `greylist` lists the entries that concern
  * the invoking user, `greylist -t` toggles greylisting for them, and
  * `greylist -tw` edits ~/.wl and puts it in force. Identity is the real
- * uid's login; ~/.wl is only ever touched by a child process that has
- * dropped every extra privilege for good. */
+ * uid's login, case and all; ~/.wl is only ever touched by a child
+ * process that has dropped every extra privilege for good.
+ *
+ * The user can stop, kill or limit these commands at will, so with
+ * Berkeley DB they never enter the database environment, where they could
+ * hold what checks wait for: settings are files under DIR/users
+ * (lib/userfile.c), and the listing reads greylist.db on its own
+ * (store_peek), as of the last checkpoint. */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
