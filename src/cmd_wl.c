@@ -263,29 +263,29 @@ cmd_whitelist(struct ctx *x, int argc, char **argv)
 		return cmd_error("-tw takes no arguments");
 	if ((pw = cmd_self(login)) == NULL || cmd_settable(login) == -1)
 		return EXIT_ERROR;
-	if (users_open(&u, &x->conf, &e) == -1)
-		return cmd_error("%s", e.msg);
 	/* Close-on-exec: the editor and what it leaves running in the
 	 * background never hold the pipe, so the parent sees its end. */
-	if (pipe2(fds, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
-		users_close(u);
+	if (pipe2(fds, O_CLOEXEC) == -1 || (pid = fork()) == -1)
 		return cmd_error("%s", strerror(errno));
-	}
 	if (pid == 0) {
 		close(fds[0]);
 		_exit(wl_child(x, pw, fds[1]));
 	}
 	close(fds[1]);
-	if (wl_receive(pid, fds[0], &wl) == -1) {
-		users_close(u);
+	if (wl_receive(pid, fds[0], &wl) == -1)
 		return cmd_error("whitelist not changed");
+	if (users_open(&u, &x->conf, &e) == -1) {
+		strlist_free(&wl);
+		return cmd_error("%s", e.msg);
 	}
 	ret = users_set_whitelist(u, login, &wl, x->now, &e);
 	if (ret == 0)
 		ret = users_get(u, login, &off, &n, &e);
 	users_close(u);
-	if (ret == -1)
+	if (ret == -1) {
+		strlist_free(&wl);
 		return cmd_error("%s", e.msg);
+	}
 	cmd_log(x, LOG_INFO, "user %s stored %zu whitelist entries", login, wl.n);
 	printf("personal whitelist of %s: %zu %s in force\n", login, wl.n,
 	    wl.n == 1 ? "entry" : "entries");
