@@ -38,6 +38,18 @@ fixture_users() {
 	run -1 check_at "$T0" 192.0.2.1 a@example.org "$ME@example.org"
 }
 
+@test "-t turns greylisting off and on for the invoking user on either backend" {
+	run -0 gl -t
+	assert_output "greylisting is now off for $ME"
+	run -0 check_at "$T0" 192.0.2.1 a@example.org "$ME@example.org"
+	assert_output 'X-Greylist: opted out'
+	run -0 gl
+	assert_line --index 0 "greylisting is off for $ME; personal whitelist: 0 entries"
+	run -0 gl -t
+	assert_output "greylisting is now on for $ME"
+	run -1 check_at "$T0" 192.0.2.1 a@example.org "$ME@example.org"
+}
+
 @test "user commands never join the environment: they work while DIR/lock is held" {
 	bdb_only "the environment's lock"
 	run -1 check_at "$T0" 192.0.2.1 a@example.org "$ME@example.org"
