@@ -313,8 +313,14 @@ userfile_save(const char *udir, const char *login,
     const struct user_settings *u, int sync, struct err *e)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
+	size_t i, size = 64;
 	int fd;
 
+	for (i = 0; i < u->n; i++)
+		size += strlen(u->wl[i].text) + 12;
+	if (size > USER_FILE_MAX)
+		return err_set(e, "%s: more whitelist entries than %d bytes "
+		    "hold", login, USER_FILE_MAX);
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", udir, login) >=
 	    sizeof(path) || (size_t)snprintf(tmp, sizeof(tmp),
 	    "%s/.%s@%ld.XXXXXX", udir, login, (long)getpid()) >= sizeof(tmp))
