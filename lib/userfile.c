@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "record.h"
@@ -42,6 +43,7 @@
 #define USERS_DIR	"users"
 #define USER_MAGIC	"greylist-user 1"
 #define USER_FILE_MAX	(1024 * 1024)	/* bytes; larger files are refused */
+#define MIGRATE_STALE	600		/* seconds; a migration takes far less */
 
 static int
 userfile_path(const char *dir, const char *name, char *path, size_t len)
@@ -548,6 +550,28 @@ migrate_rmtmp(const char *tmp)
 	rmdir(tmp);
 }
 
+/* Removes the temp directories of migrations killed at least
+ * MIGRATE_STALE seconds ago (a younger one may be at work). */
+static void
+migrate_clean(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	struct stat st;
+	DIR *dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL)
+		if (strncmp(d->d_name, ".users-", 7) == 0 &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    d->d_name) < sizeof(path) && lstat(path, &st) == 0 &&
+		    S_ISDIR(st.st_mode) && st.st_mtime + MIGRATE_STALE <
+		    time(NULL))
+			migrate_rmtmp(path);
+	closedir(dp);
+}
+
 /* Writes every user of m into the new directory tmp and makes it
  * DIR/users. -1 = error, 0 = done, 1 = another process did it first. */
 static int
@@ -589,6 +613,7 @@ userfile_migrate(struct store *s, const char *dir, struct err *e)
 	uint8_t prefix[2] = { REC_USERWL, REC_USER };
 	int ret;
 
+	migrate_clean(dir);
 	ret = store_scan(s, &prefix[0], 1, 1000, migrate_fn, &b, e);
 	if (ret == 0)
 		ret = store_scan(s, &prefix[1], 1, 1000, migrate_fn, &b, e);

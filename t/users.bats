@@ -93,6 +93,8 @@ fixture_users() {
 	run -0 gl stats
 	rm -r "$DB/users"
 	fixture_users | db5.3_load -h "$DB" greylist.db
+	mkdir "$DB/.users-Killed" "$DB/.users-Recent"
+	touch "$DB/.users-Killed/carol" && touch -d '-1 hour' "$DB/.users-Killed"
 	run --separate-stderr -2 gl -t
 	assert_error
 	assert_regex "$stderr" 'not upgraded yet.*next check or admin command'
@@ -104,6 +106,8 @@ fixture_users() {
 	run -0 check_at "$T0" 192.0.2.1 pal@mates.net dave@example.org
 	run -1 check_at "$T0" 192.0.2.1 x@example.org dave@example.org
 	assert_equal "$(ls "$DB/users")" "$(printf '%s\n' carol dave)"
+	assert [ ! -e "$DB/.users-Killed" ]
+	assert [ -d "$DB/.users-Recent" ]
 	run -0 gl export
 	assert_equal "$(grep '^user' <<<"$output")" "$(printf '%s\n' \
 	    "userwl,,,dave,,@friends.org,$T0,,,,," \
