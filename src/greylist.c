@@ -186,16 +186,17 @@ crashed(int sig)
 }
 
 /* Resets what a caller can hand a (setgid) process through exec: a
- * blocked signal mask and ignored or caught dispositions. Every signal
- * the program relies on is unblocked; the watchdog's SIGALRM, a full file
- * (SIGXFSZ) and the usual terminating signals get their default action,
- * SIGBUS and SIGSEGV the crash handler. -1 = failed, 0 = done. */
+ * blocked signal mask and ignored or caught dispositions. Every signal is
+ * unblocked; those the program relies on (the watchdog's SIGALRM, SIGCHLD
+ * for the editor's child, SIGPIPE, SIGTERM, SIGXFSZ, SIGXCPU) get their
+ * default action, SIGBUS and SIGSEGV the crash handler. SIGHUP, SIGINT
+ * and SIGQUIT keep what they had, so that nohup and background jobs work
+ * as usual. -1 = failed, 0 = done. */
 static int
 sig_reset(void)
 {
-	static const int dfl[] = { SIGALRM, SIGPIPE, SIGTERM, SIGINT, SIGHUP,
-	    SIGQUIT, SIGCHLD, SIGXFSZ, SIGXCPU, SIGUSR1, SIGUSR2, SIGVTALRM,
-	    SIGPROF };
+	static const int dfl[] = { SIGALRM, SIGCHLD, SIGPIPE, SIGTERM, SIGXFSZ,
+	    SIGXCPU };
 	struct sigaction sa;
 	sigset_t none;
 	size_t i;
