@@ -260,6 +260,28 @@ policy_has(struct store *s, int kind, const char *text, struct err *e)
 	    &vlen, 0, e);
 }
 
+/* The recipient's settings from DIR/users/LOGIN, read without a lock. An
+ * odd file counts as none, never as an error: d->warn says why.
+ * 0 = neither, 1 = pass (d filled). */
+static int
+policy_user_file(const struct conf *c, const struct tuple *t,
+    const char *login, struct decision *d)
+{
+	char dom[ADDR_MAX + 2];
+	struct err e;
+	int off, listed;
+
+	snprintf(dom, sizeof(dom), "@%s", t->sender_domain);
+	if (userfile_match(c->database, login, t->sender, dom, &off, &listed,
+	    &e) == -1) {
+		snprintf(d->warn, sizeof(d->warn), "%s", e.msg);
+		return 0;
+	}
+	if (off)
+		return policy_pass(d, R_OPTOUT, login);
+	return listed ? policy_pass(d, R_USERWL, login) : 0;
+}
+
 /* The recipient's own settings: opted out, or the sender on the personal
  * whitelist. -2 = retry, -1 = error, 0 = neither, 1 = pass (d filled). */
 static int
@@ -278,6 +300,9 @@ policy_user(struct store *s, const struct conf *c, const struct tuple *t,
 	tuple_local(t->rcpt, login, sizeof(login));
 	if (!user_login_ok(login))
 		return 0;
+	if (c->backend == BACKEND_BDB &&
+	    userfile_state(c->database) == USERS_READY)
+		return policy_user_file(c, t, login, d);
 	ret = store_get(s, key, record_key_user(login, key), val, &vlen, 0, e);
 	if (ret < 0)
 		return ret;
@@ -376,18 +401,15 @@ policy_find(struct store *s, const struct conf *c, const struct tuple *t,
 	return 0;
 }
 
-/* One attempt at the whole decision, in the order: triplet passed before,
- * triplet due, tuplet whitelisted, defer. -2 = retry, -1 = error,
- * 0 = done. */
+/* The decision from the triplet, in the order: passed before, due,
+ * tuplet whitelisted, defer. -2 = retry, -1 = error, 0 = done. */
 static int
-policy_txn(struct store *s, const struct conf *c, const struct tuple *t,
+policy_decide(struct store *s, const struct conf *c, const struct tuple *t,
     int64_t now, struct decision *d, struct err *e)
 {
 	struct found tf, wf;
 	int ret;
 
-	if ((ret = policy_stored(s, c, t, d, e)) != 0)
-		return ret < 0 ? ret : 0;
 	if ((ret = policy_find(s, c, t, REC_TRIPLET, now, &tf, e)) != 0)
 		return ret;
 	if (tf.r.kind != 0 && tf.r.passed != 0 &&
@@ -414,6 +436,24 @@ policy_txn(struct store *s, const struct conf *c, const struct tuple *t,
 	if ((ret = policy_put(s, c, tf.key, tf.klen, &tf.r, now, e)) != 0)
 		return ret;
 	return d->pass ? policy_whitelist(s, c, t, now, e) : 0;
+}
+
+/* One attempt at the whole decision: stored exemptions and the
+ * recipient's settings first. -2 = retry, -1 = error, 0 = done. */
+static int
+policy_txn(struct store *s, const struct conf *c, const struct tuple *t,
+    int64_t now, struct decision *d, struct err *e)
+{
+	char warn[sizeof(d->warn)];
+	int ret;
+
+	d->warn[0] = '\0';
+	if ((ret = policy_stored(s, c, t, d, e)) != 0)
+		return ret < 0 ? ret : 0;
+	memcpy(warn, d->warn, sizeof(warn));
+	ret = policy_decide(s, c, t, now, d, e);
+	memcpy(d->warn, warn, sizeof(warn));
+	return ret;
 }
 
 struct policy_args {

@@ -33,6 +33,7 @@ struct decision {
 	char	 rule[ADDR_MAX + 2]; /* exemptions: the entry that matched */
 	char	 client[CLIENT_MAX]; /* R_DELAYED, R_KNOWN, R_AWL: the
 				   client identity of the entry used */
+	char	 warn[ERR_MAX];	/* for syslog: a user file ignored, and why */
 };
 
 /* Exemptions that need no database: no_delay, exempt, spf_bypass.

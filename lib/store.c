@@ -7,15 +7,60 @@
 #include <unistd.h>
 
 #include "store_impl.h"
+#include "user.h"
 
 #define STORE_TRIES	50	/* conflicts before a transaction gives up */
 
+/* The first process to join an environment that predates DIR/users
+ * moves the user records into files; until one succeeds, check reads the
+ * records, so a failure here loses nothing and the next process tries
+ * again. */
 int
 store_open(struct store **sp, const struct conf *c, struct err *e)
 {
+	struct err me;
+
 	if (c->backend == BACKEND_REDIS)
 		return redis_open(sp, c, e);
-	return bdb_open(sp, c->database, c->timeout_ms, e);
+	if (bdb_open(sp, c->database, c->timeout_ms, e) == -1)
+		return -1;
+	if (userfile_state(c->database) == USERS_OLD)
+		(void)userfile_migrate(*sp, c->database, &me);
+	return 0;
+}
+
+/* Adapts a store_peek callback to store_scan for Redis. */
+struct peek_args {
+	store_scan_fn fn;
+	void	*arg;
+};
+
+static int
+store_peek_fn(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct peek_args *a = arg;
+
+	return a->fn(key, klen, val, vlen, a->arg) == SCAN_STOP ? SCAN_STOP :
+	    SCAN_NEXT;
+}
+
+int
+store_peek(const struct conf *c, const void *prefix, size_t plen,
+    store_scan_fn fn, void *arg, int64_t *asof, struct err *e)
+{
+	struct peek_args a = { fn, arg };
+	struct store *s;
+	int ret;
+
+	if (c->backend != BACKEND_REDIS)
+		return bdb_peek(c->database, prefix, plen, fn, arg, asof, e);
+	*asof = 0;
+	if (redis_open(&s, c, e) == -1)
+		return -1;
+	ret = store_scan(s, prefix, plen, 1000, store_peek_fn, &a, e);
+	store_close(s);
+	return ret;
 }
 
 void
@@ -87,6 +132,12 @@ int
 store_yield(struct store *s, struct err *e)
 {
 	return s->ops->yield(s, e);
+}
+
+int
+store_checkpoint(struct store *s, struct err *e)
+{
+	return s->ops->checkpoint(s, e);
 }
 
 /* After a conflict: waits a random while that grows with the tries, so

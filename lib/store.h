@@ -79,12 +79,28 @@ void	store_long_run(struct store *s);
  * again. store_scan does it by itself. -1 = error, 0 = done. */
 int	store_yield(struct store *s, struct err *e);
 
+/* Writes what the store holds in memory to its files (Berkeley DB: a
+ * checkpoint, which is what the user's listing reads; Redis: nothing to
+ * do). -1 = error, 0 = done. */
+int	store_checkpoint(struct store *s, struct err *e);
+
 /* Async-signal-safe: 1 when the process has been inside the same call
  * of the store since the previous call of store_stuck, 0 otherwise. */
 int	store_stuck(void);
 
 /* Async-signal-safe: called from a watchdog when the process is about to
- * give up; marks the store for recovery if the process was inside it. */
-void	store_watchdog(void);
+ * give up; marks the store for recovery if the process was inside it.
+ * 1 = marked, 0 = it was not inside. */
+int	store_watchdog(void);
+
+/* For the user's listing: calls fn (SCAN_NEXT or SCAN_STOP) for every key
+ * starting with prefix without joining anything a stopped or killed
+ * process could hold. Berkeley DB: greylist.db read-only without the
+ * environment, as of the last checkpoint, *asof = the file's
+ * modification time (0 = no database yet). Redis: a live scan, *asof = 0.
+ * -2 = the file changed while it was read (try again), -1 = error,
+ * 0 = done. */
+int	store_peek(const struct conf *c, const void *prefix, size_t plen,
+	    store_scan_fn fn, void *arg, int64_t *asof, struct err *e);
 
 #endif

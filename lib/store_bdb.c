@@ -130,11 +130,13 @@ store_mark(void)
 		close(fd);
 }
 
-void
+int
 store_watchdog(void)
 {
-	if (store_inside && store_markpath[0] != '\0')
-		store_mark();
+	if (!store_inside || store_markpath[0] == '\0')
+		return 0;
+	store_mark();
+	return 1;
 }
 
 static int64_t
@@ -913,6 +915,96 @@ bdb_each(struct bdb *s, const void *prefix, size_t plen,
 	return 0;
 }
 
+/* Fails a read of greylist.db without the environment: a page that a
+ * checkpoint was writing meanwhile is worth another try. */
+static int
+peek_fail(const char *path, int ret, struct err *e)
+{
+	if (ret == DB_PAGE_NOTFOUND || ret == DB_VERIFY_BAD ||
+	    ret == EINVAL || ret == DB_SECONDARY_BAD) {
+		err_set(e, "%s changed while it was read (a checkpoint was "
+		    "writing it); try again", path);
+		return STORE_RETRY;
+	}
+	return err_set(e, "%s: %s", path, db_strerror(ret));
+}
+
+/* Refuses a format this greylist does not understand. -1 = refused. */
+static int
+peek_format(DB *db, const char *path, struct err *e)
+{
+	uint8_t key[8], val[REC_MAX];
+	struct record r;
+	DBT k, v;
+
+	store_dbt(&k, key, record_key_meta(key));
+	memset(&v, 0, sizeof(v));
+	v.data = val;
+	v.ulen = sizeof(val);
+	v.flags = DB_DBT_USERMEM;
+	if (db->get(db, NULL, &k, &v, 0) != 0)
+		return 0;
+	if (v.size < 4 || val[0] > REC_VERSION || record_decode(val, v.size,
+	    &r) == -1 || r.format > REC_FORMAT)
+		return err_set(e, "%s: database format is newer than this "
+		    "greylist understands; upgrade greylist", path);
+	return 0;
+}
+
+/* The cursor walk of bdb_peek. -2/-1/0 as bdb_peek. */
+static int
+peek_walk(DB *db, const char *path, const void *prefix, size_t plen,
+    store_scan_fn fn, void *arg, struct err *e)
+{
+	DBC *c;
+	DBT k, v;
+	int ret, op = DB_SET_RANGE;
+
+	if ((ret = db->cursor(db, NULL, &c, 0)) != 0)
+		return peek_fail(path, ret, e);
+	store_dbt(&k, prefix, plen);
+	memset(&v, 0, sizeof(v));
+	while ((ret = c->get(c, &k, &v, op)) == 0) {
+		op = DB_NEXT;
+		if (k.size < plen || memcmp(k.data, prefix, plen) != 0 ||
+		    fn(k.data, k.size, v.data, v.size, arg) == SCAN_STOP)
+			break;
+	}
+	c->close(c);
+	return ret == 0 || ret == DB_NOTFOUND ? 0 : peek_fail(path, ret, e);
+}
+
+/* The user's listing reads greylist.db with a handle of its own, without
+ * the environment: no flock, no lock, no mutex, nothing that a stopped or
+ * killed reader could hold. It sees what the last checkpoint wrote. */
+int
+bdb_peek(const char *dir, const void *prefix, size_t plen,
+    store_scan_fn fn, void *arg, int64_t *asof, struct err *e)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	DB *db;
+	int ret;
+
+	*asof = 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE) >=
+	    sizeof(path))
+		return err_set(e, "database path too long");
+	if (stat(path, &st) == -1)
+		return errno == ENOENT ? 0 : err_set(e, "%s: %s", path,
+		    strerror(errno));
+	*asof = (int64_t)st.st_mtime;
+	if ((ret = db_create(&db, NULL, 0)) != 0)
+		return err_set(e, "%s: %s", path, db_strerror(ret));
+	db->set_errcall(db, store_errcall);
+	if ((ret = db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0)) != 0)
+		ret = peek_fail(path, ret, e);
+	else if ((ret = peek_format(db, path, e)) == 0)
+		ret = peek_walk(db, path, prefix, plen, fn, arg, e);
+	db->close(db, DB_NOSYNC);
+	return ret;
+}
+
 /* The operations as the store interface calls them. */
 static void
 op_close(struct store *st)
@@ -980,7 +1072,22 @@ op_each(struct store *st, const void *prefix, size_t plen, store_scan_fn fn,
 	return bdb_each((struct bdb *)st, prefix, plen, fn, arg, e);
 }
 
+static int
+op_checkpoint(struct store *st, struct err *e)
+{
+	struct bdb *s = (struct bdb *)st;
+	int ret;
+
+	store_enter();
+	ret = s->env->txn_checkpoint(s->env, 0, 0, 0);
+	store_leave();
+	if (ret != 0)
+		return store_fail(s, ret, "checkpoint", e);
+	store_note_log(s);
+	return 0;
+}
+
 static const struct store_ops bdb_ops = {
 	op_close, op_begin, op_commit, op_abort, op_get, op_put, op_del,
-	op_scan, op_each, op_yield
+	op_scan, op_each, op_yield, op_checkpoint
 };

@@ -23,6 +23,7 @@ struct store_ops {
 	int	(*each)(struct store *, const void *, size_t, store_scan_fn,
 		    void *, struct err *);
 	int	(*yield)(struct store *, struct err *);
+	int	(*checkpoint)(struct store *, struct err *);
 };
 
 struct store {
@@ -33,6 +34,9 @@ struct store {
 /* store_bdb.c */
 int	bdb_open(struct store **, const char *dir, int timeout_ms,
 	    struct err *);
+
+int	bdb_peek(const char *dir, const void *prefix, size_t plen,
+	    store_scan_fn fn, void *arg, int64_t *asof, struct err *e);
 
 /* store_redis.c */
 int	redis_open(struct store **, const struct conf *, struct err *);

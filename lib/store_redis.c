@@ -890,5 +890,5 @@ rds_yield(struct store *st, struct err *e)
 
 static const struct store_ops rds_ops = {
 	rds_close, rds_begin, rds_commit, rds_abort, rds_get, rds_put,
-	rds_del, rds_scan, rds_each, rds_yield
+	rds_del, rds_scan, rds_each, rds_yield, rds_yield
 };

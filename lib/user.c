@@ -1,5 +1,7 @@
 /* Per-user settings: greylisting on or off and the personal whitelist. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "record.h"
@@ -232,4 +234,113 @@ user_wl_clean(const char *text, size_t len, struct strlist *out,
 			return -1;
 	}
 	return 0;
+}
+
+struct users {
+	const struct conf *c;
+	struct store *s;	/* Redis: the store; Berkeley DB: NULL */
+};
+
+int
+users_in_files(const struct conf *c)
+{
+	return c->backend == BACKEND_BDB &&
+	    userfile_state(c->database) == USERS_READY;
+}
+
+int
+users_open(struct users **up, const struct conf *c, struct err *e)
+{
+	struct users *u;
+	int st = USERS_READY;
+
+	*up = NULL;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return err_set(e, "%s", strerror(errno));
+	u->c = c;
+	if (c->backend == BACKEND_REDIS) {
+		if (store_open(&u->s, c, e) == 0) {
+			*up = u;
+			return 0;
+		}
+	} else if ((st = userfile_state(c->database)) == USERS_OLD)
+		err_set(e, "%s: database not upgraded yet to keep user "
+		    "settings in files (the next check or admin command "
+		    "does it); try again later", c->database);
+	else if (st == -1)
+		err_set(e, "%s/users: cannot use it (not a directory?)",
+		    c->database);
+	else if (st == USERS_READY || userfile_mkdir(c->database, e) == 0) {
+		*up = u;
+		return 0;
+	}
+	free(u);
+	return -1;
+}
+
+void
+users_close(struct users *u)
+{
+	if (u == NULL)
+		return;
+	store_close(u->s);
+	free(u);
+}
+
+int
+users_get(struct users *u, const char *login, int *off, uint32_t *nwl,
+    struct err *e)
+{
+	struct user_settings us;
+
+	if (u->s != NULL)
+		return user_get(u->s, login, off, nwl, e);
+	(void)userfile_read(u->c->database, login, &us, e);
+	*off = us.off;
+	*nwl = (uint32_t)us.n;
+	user_settings_free(&us);
+	return 0;
+}
+
+int
+users_toggle(struct users *u, const char *login, int64_t now, int *off,
+    struct err *e)
+{
+	struct user_settings us;
+	int ret;
+
+	if (u->s != NULL)
+		return user_toggle(u->s, login, now, off, e);
+	/* An unreadable file is the user's own: it is replaced. */
+	(void)userfile_read(u->c->database, login, &us, e);
+	us.off = !us.off;
+	us.changed = now;
+	*off = us.off;
+	ret = userfile_write(u->c->database, login, &us, e);
+	user_settings_free(&us);
+	return ret;
+}
+
+int
+users_set_whitelist(struct users *u, const char *login,
+    const struct strlist *wl, int64_t now, struct err *e)
+{
+	struct user_settings us, fresh;
+	size_t i;
+	int ret = 0;
+
+	if (u->s != NULL)
+		return user_set_whitelist(u->s, login, wl, now, e);
+	(void)userfile_read(u->c->database, login, &us, e);
+	memset(&fresh, 0, sizeof(fresh));
+	fresh.off = us.off;
+	fresh.changed = us.changed;
+	user_settings_free(&us);
+	for (i = 0; i < wl->n && ret == 0; i++)
+		if (user_settings_add(&fresh, wl->v[i], now) == -1)
+			ret = err_set(e, "%s", strerror(ENOMEM));
+	if (ret == 0)
+		ret = userfile_write(u->c->database, login, &fresh, e);
+	user_settings_free(&fresh);
+	return ret;
 }

@@ -15,8 +15,10 @@ struct ctx {
 	struct conf conf;
 	int64_t	 now;		/* epoch seconds, GREYLIST_NOW in tests */
 	int	 verbose;	/* -v: decisions also on stderr */
-	char	*editor;	/* setgid: $VISUAL or $EDITOR, kept from the */
-	char	*term;		/* setgid: $TERM     cleared environment */
+	char	**userenv;	/* setgid: the caller's environment, kept
+				 * before it is cleared, for the editor */
+	int	 all;		/* -a: the user's whole listing */
+	int	 empty;		/* -tw --empty: an empty list is meant */
 };
 
 struct cmd {
@@ -41,6 +43,7 @@ int	cmd_policy(struct ctx *, int, char **);	/* cmd_policy.c */
 int	cmd_mine(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_toggle(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_whitelist(struct ctx *, int, char **); /* cmd_user.c */
+int	cmd_checkpoint(struct ctx *, int, char **); /* cmd_purge.c */
 
 /* The watchdog: a process still busy ms after cmd_watchdog (a lock left
  * by a killed process, say) marks the store for recovery, says why on
@@ -68,8 +71,13 @@ int	cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The invoking user's passwd entry and login (LOGIN_MAX + 1 bytes),
- * lower-cased as recipients are. NULL = no usable login (printed). */
+ * exactly as the system spells it. NULL = no usable login (printed). */
 const struct passwd *cmd_self(char *login);
+
+/* Whether login may change settings: refused (printed) when it has
+ * upper-case letters, which no recipient (compared in lower case) can
+ * match. -1 = refused, 0 = fine. */
+int	cmd_settable(const char *login);
 
 /* Sends a decision or event to syslog (LOG_MAIL), and to stderr with -v. */
 void	cmd_log(struct ctx *, int prio, const char *fmt, ...)

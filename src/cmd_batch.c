@@ -118,6 +118,8 @@ batch_decide(struct batch *b, const struct tuple *t, const char *spf,
 	else
 		ret = policy_check(b->s, c, t, when, d, e);
 	cmd_watchdog(0);
+	if (ret == 0 && d->warn[0] != '\0')
+		cmd_log(b->x, LOG_WARNING, "%s", d->warn);
 	if (ret == -1)
 		b->fatal = 1;
 	return ret;

@@ -42,6 +42,8 @@ cmd_log_decision(struct ctx *x, const struct tuple *t,
 	    policy_reason_name(d->reason), d->rule[0] ? " rule=" : "",
 	    d->rule, d->pass ? "delay" : "retry",
 	    (long long)(d->pass ? d->delay : d->retry), extra);
+	if (d->warn[0] != '\0')
+		cmd_log(x, LOG_WARNING, "%s", d->warn);
 }
 
 /* Prints the decision's line and sets the exit status it stands for. */

@@ -160,17 +160,54 @@ struct export_state {
 	uint64_t count[CNT_N];
 	unsigned long corrupt;
 	int	 failed;		/* a write failed */
+	const char *dir;	/* user settings in dir/users, else NULL */
+	int	 wl_done, user_done, in_files;
+	struct err e;
 };
+
+static int	export_fn(const void *, size_t, const void *, size_t, void *);
+
+/* With user settings in files, their rows go where the store's records
+ * would sort, before the first key of a kind past them (upto).
+ * -1 = error (in st->e), 0 = done. */
+static int
+export_users(struct export_state *st, int upto)
+{
+	int ret = 0;
+
+	if (st->dir == NULL || st->in_files)
+		return 0;
+	st->in_files = 1;
+	if (!st->wl_done && upto > REC_USERWL) {
+		st->wl_done = 1;
+		ret = userfile_scan(st->dir, REC_USERWL, export_fn, st, &st->e);
+	}
+	if (ret == 0 && !st->user_done && upto > REC_USER) {
+		st->user_done = 1;
+		ret = userfile_scan(st->dir, REC_USER, export_fn, st, &st->e);
+	}
+	st->in_files = 0;
+	return ret;
+}
 
 static int
 export_fn(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct export_state *st = arg;
+	uint8_t k = *(const uint8_t *)key;
 	struct entry en;
 	int i;
 
-	if (*(const uint8_t *)key == REC_META)
+	if (st->dir != NULL && !st->in_files) {
+		if (k == REC_USER || k == REC_USERWL)
+			return SCAN_NEXT;	/* left by a migration cut short */
+		if (export_users(st, k) == -1) {
+			st->failed = 1;
+			return SCAN_STOP;
+		}
+	}
+	if (k == REC_META)
 		return SCAN_NEXT;
 	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
 	    export_type(en.kind) == NULL) {
@@ -203,13 +240,18 @@ cmd_export(struct ctx *x, int argc, char **argv)
 		return EXIT_ERROR;
 	memset(&st, 0, sizeof(st));
 	st.f = stdout;
+	st.dir = users_in_files(&x->conf) ? x->conf.database : NULL;
 	if (csvio_row(stdout, export_header, F_N) == -1)
 		st.failed = 1;
 	else
 		ret = store_scan(s, "", 0, EXPORT_BATCH, export_fn, &st, &e);
 	store_close(s);
+	if (ret == 0 && !st.failed && export_users(&st, 0x100) == -1)
+		st.failed = 1;
 	if (ret == -1)
 		return cmd_error("export: %s", e.msg);
+	if (st.e.msg[0] != '\0')
+		return cmd_error("export: %s", st.e.msg);
 	if (!st.failed && export_counters(stdout, st.count) == -1)
 		st.failed = 1;
 	if (fflush(stdout) == EOF || st.failed)
@@ -570,6 +612,9 @@ import_txn(struct store *s, const struct import_set *set, size_t *off,
 		return ret;
 	for (i = 0; i < IMPORT_TXN && at < set->len; i++) {
 		import_next(set, &at, &k, &klen, &v, &vlen);
+		if (set->users != NULL && (k[0] == REC_USER ||
+		    k[0] == REC_USERWL))
+			continue;
 		if ((ret = store_put(s, k, klen, v, vlen, policy_ttl(set->conf,
 		    k, klen, v, vlen, set->now), e)) != 0) {
 			store_abort(s);
@@ -643,6 +688,32 @@ import_retry(struct store *s, const struct import_set *set, size_t *off,
 	    tries);
 }
 
+/* With user settings in files: writes the set's user and userwl
+ * entries there (into each user's file, or instead of all files with
+ * replace). -1 = error, 0 = done. */
+static int
+import_users(const struct import_set *set, int replace, struct err *e)
+{
+	struct user_batch b = { NULL, 0, 0, 0 };
+	const uint8_t *k, *v;
+	size_t klen, vlen, off = 0;
+	int ret = 0;
+
+	while (off < set->len && ret == 0) {
+		import_next(set, &off, &k, &klen, &v, &vlen);
+		if (k[0] == REC_USER || k[0] == REC_USERWL)
+			ret = user_batch_add(&b, replace ? NULL : set->users, k,
+			    klen, v, vlen) == -1 ? err_set(e, "%s",
+			    strerror(ENOMEM)) : 0;
+	}
+	if (ret == 0 && replace)
+		ret = userfile_clear(set->users, e);
+	if (ret == 0)
+		ret = user_batch_write(&b, set->users, e);
+	user_batch_free(&b);
+	return ret;
+}
+
 /* Writes the set: wipes the store first with replace, then the entries
  * in transactions of IMPORT_TXN, then the counters. -1 = error, 0 = done. */
 static int
@@ -653,6 +724,8 @@ import_store(struct store *s, const struct import_set *set, int replace,
 
 	if (replace && store_scan(s, "", 0, EXPORT_BATCH, import_wipe_fn,
 	    NULL, e) == -1)
+		return -1;
+	if (set->users != NULL && import_users(set, replace, e) == -1)
 		return -1;
 	while (off < set->len)
 		if (import_retry(s, set, &off, import_txn, e) == -1 ||
@@ -729,6 +802,7 @@ cmd_import(struct ctx *x, int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (ret == 0) {
+		set.users = users_in_files(&x->conf) ? x->conf.database : NULL;
 		ret = import_store(s, &set, a.replace, &e);
 		store_close(s);
 	}

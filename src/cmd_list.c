@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "csvio.h"
 #include "filter.h"
@@ -26,6 +27,7 @@ struct list_rows {
 	char	**cell;		/* n * LIST_NF strings */
 	size_t	  n, cap;
 	int	  width[LIST_NF];
+	int	  tty;		/* stdout is a terminal: C1 controls escaped */
 };
 
 struct list_state {
@@ -108,6 +110,7 @@ list_width(const char *s)
 static int
 list_keep(struct list_rows *r, char f[LIST_NF][LIST_FMAX])
 {
+	const char *c;
 	char **v;
 	size_t i, cap;
 	int w;
@@ -120,9 +123,10 @@ list_keep(struct list_rows *r, char f[LIST_NF][LIST_FMAX])
 		r->cap = cap;
 	}
 	for (i = 0; i < LIST_NF; i++) {
-		if ((r->cell[r->n * LIST_NF + i] = strdup(f[i])) == NULL)
+		if ((c = r->tty ? csvio_tty(f[i]) : f[i]) == NULL ||
+		    (r->cell[r->n * LIST_NF + i] = strdup(c)) == NULL)
 			return -1;
-		if ((w = list_width(f[i])) > r->width[i])
+		if ((w = list_width(c)) > r->width[i])
 			r->width[i] = w;
 	}
 	r->n++;
@@ -210,7 +214,12 @@ list_scan(struct ctx *x, store_scan_fn fn, void *arg)
 	if ((s = cmd_open(x)) == NULL)
 		return -1;
 	for (i = 0; i < sizeof(kinds) && ret == 0; i++)
-		ret = store_scan(s, &kinds[i], 1, 1000, fn, arg, &e);
+		if ((kinds[i] == REC_USER || kinds[i] == REC_USERWL) &&
+		    users_in_files(&x->conf))
+			ret = userfile_scan(x->conf.database, kinds[i], fn, arg,
+			    &e);
+		else
+			ret = store_scan(s, &kinds[i], 1, 1000, fn, arg, &e);
 	store_close(s);
 	if (ret == -1)
 		cmd_error("%s", e.msg);
@@ -224,6 +233,7 @@ cmd_list(struct ctx *x, int argc, char **argv)
 
 	memset(&st, 0, sizeof(st));
 	st.x = x;
+	st.rows.tty = isatty(STDOUT_FILENO);
 	if (filter_parse(x, argc, argv, 1, &st.f) != 0)
 		return EXIT_ERROR;
 	if (list_scan(x, list_fn, &st) == -1)

@@ -89,3 +89,24 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 	    st.passed, st.tuplets);
 	return fflush(stdout) == EOF ? cmd_error("purge: write error") : 0;
 }
+
+/* greylist checkpoint: writes what the environment holds in memory to
+ * greylist.db, which the users' listings read without joining it; cron
+ * or a timer runs it every few minutes. */
+int
+cmd_checkpoint(struct ctx *x, int argc, char **argv)
+{
+	struct store *s;
+	struct err e;
+	int ret;
+
+	if (argc > 1)
+		return cmd_error("checkpoint: unexpected argument '%s'", argv[1]);
+	if ((s = cmd_open(x)) == NULL)
+		return EXIT_ERROR;
+	ret = store_checkpoint(s, &e);
+	store_close(s);
+	if (ret == -1)
+		return cmd_error("checkpoint: %s", e.msg);
+	return 0;
+}

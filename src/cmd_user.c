@@ -1,8 +1,14 @@
 /* The shell user's commands: `greylist` lists the entries that concern
  * the invoking user, `greylist -t` toggles greylisting for them, and
  * `greylist -tw` edits ~/.wl and puts it in force. Identity is the real
- * uid's login; ~/.wl is only ever touched by a child process that has
- * dropped every extra privilege for good. */
+ * uid's login, case and all; ~/.wl is only ever touched by a child
+ * process that has dropped every extra privilege for good.
+ *
+ * The user can stop, kill or limit these commands at will, so with
+ * Berkeley DB they never enter the database environment, where they could
+ * hold what checks wait for: settings are files under DIR/users
+ * (lib/userfile.c), and the listing reads greylist.db on its own
+ * (store_peek), as of the last checkpoint. */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -17,6 +23,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "csvio.h"
 #include "policy.h"
 #include "priv.h"
 #include "store.h"
@@ -28,17 +35,28 @@ const struct passwd *
 cmd_self(char *login)
 {
 	const struct passwd *pw = getpwuid(getuid());
-	size_t i;
 
 	if (pw == NULL || !user_login_ok(pw->pw_name)) {
 		cmd_error("no usable login name for uid %u", (unsigned)getuid());
 		return NULL;
 	}
-	for (i = 0; pw->pw_name[i] != '\0'; i++)
-		login[i] = (char)(pw->pw_name[i] >= 'A' && pw->pw_name[i] <= 'Z' ?
-		    pw->pw_name[i] - 'A' + 'a' : pw->pw_name[i]);
-	login[i] = '\0';
+	snprintf(login, LOGIN_MAX + 1, "%s", pw->pw_name);
 	return pw;
+}
+
+/* Recipients' local parts are compared in lower case, so settings of a
+ * login with upper-case letters could never apply to any mail, and would
+ * be taken for those of the all-lower-case login. -1 = refused (printed),
+ * 0 = fine. */
+int
+cmd_settable(const char *login)
+{
+	if (strpbrk(login, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL)
+		return cmd_fail("login '%s' has upper-case letters; "
+			    "recipients are compared in lower case, so no "
+			    "mail is greylisted for it: nothing to change",
+			    login);
+	return 0;
 }
 
 static int
@@ -48,14 +66,40 @@ user_noargs(const char *what, int argc, char **argv)
 	return argc > 0 ? cmd_error("%s takes no arguments", what) : 0;
 }
 
-/* The user's entries, gathered by one scan of the triplets. */
+/* The user's entries, gathered by one scan of the triplets: all of them
+ * with -a, else the USER_SHOW_MAX newest (more counts the others). */
 struct mine {
 	const struct conf *c;
 	const char *login;
 	struct entry *v;
 	size_t	 n, cap, more;
+	int	 all;
 	int	 failed;
 };
+
+/* Newest first: last seen, then first seen. */
+static int
+mine_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->r.last != y->r.last)
+		return x->r.last < y->r.last ? 1 : -1;
+	if (x->r.first != y->r.first)
+		return x->r.first < y->r.first ? 1 : -1;
+	return 0;
+}
+
+/* Keeps the USER_SHOW_MAX newest of m. */
+static void
+mine_trim(struct mine *m)
+{
+	if (m->all || m->n <= USER_SHOW_MAX)
+		return;
+	qsort(m->v, m->n, sizeof(m->v[0]), mine_cmp);
+	m->more += m->n - USER_SHOW_MAX;
+	m->n = USER_SHOW_MAX;
+}
 
 static int
 mine_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
@@ -70,10 +114,8 @@ mine_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	if (strcmp(local, m->login) != 0 || (strchr(en.rcpt, '@') != NULL &&
 	    !conf_is_local_domain(m->c, tuple_domain(en.rcpt))))
 		return SCAN_NEXT;
-	if (m->n == USER_SHOW_MAX) {
-		m->more++;
-		return SCAN_NEXT;
-	}
+	if (m->n == 2 * USER_SHOW_MAX)
+		mine_trim(m);
 	if (m->n == m->cap) {
 		m->cap = m->cap ? m->cap * 2 : 16;
 		if ((v = realloc(m->v, m->cap * sizeof(*v))) == NULL) {
@@ -116,7 +158,9 @@ static void
 mine_print(const struct ctx *x, const struct mine *m, int passed)
 {
 	char t1[64], t2[64];
+	const char *safe;
 	size_t i, shown = 0;
+	int tty = isatty(STDOUT_FILENO);
 
 	printf("\n%s\n", passed ? "auto-whitelisted (mail passes at once):" :
 	    "greylisted (deferred until the sender retries):");
@@ -134,21 +178,67 @@ mine_print(const struct ctx *x, const struct mine *m, int passed)
 		else
 			mine_left(x, en, t2, sizeof(t2));
 		printf("  %-18s %-32s %-25s %s\n", en->net,
-		    en->sender[0] ? en->sender : "<>", t1, t2);
+		    en->sender[0] == '\0' ? "<>" : tty &&
+		    (safe = csvio_tty(en->sender)) != NULL ? safe : en->sender,
+		    t1, t2);
 		shown++;
 	}
 	if (shown == 0)
 		printf("  (none)\n");
 }
 
+/* Reads the user's triplets into m without joining the database, again
+ * when a checkpoint wrote the file meanwhile. -1 = error (printed),
+ * 0 = done. */
+static int
+mine_read(struct ctx *x, struct mine *m, int64_t *asof)
+{
+	uint8_t prefix = REC_TRIPLET;
+	struct err e;
+	int ret, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		m->n = m->more = 0;
+		m->failed = 0;
+		ret = store_peek(&x->conf, &prefix, 1, mine_fn, m, asof, &e);
+		if (ret != STORE_RETRY)
+			break;
+	}
+	if (ret < 0 || m->failed)
+		return cmd_fail("%s", ret < 0 ? e.msg : "out of memory");
+	mine_trim(m);
+	qsort(m->v, m->n, sizeof(m->v[0]), mine_cmp);
+	return 0;
+}
+
+/* The settings line and, on Berkeley DB, how old the listing is. */
+static void
+mine_head(const char *login, int off, uint32_t nwl,
+    int64_t asof)
+{
+	char t[64];
+
+	printf("greylisting is %s for %s; personal whitelist: %u %s\n",
+	    off ? "off" : "on", login, (unsigned)nwl,
+	    nwl == 1 ? "entry" : "entries");
+	if (asof != 0) {
+		mine_time(asof, t, sizeof(t));
+		printf("triplets as of %s (the database as last written to "
+		    "disk; newer ones show within minutes)\n", t);
+	}
+	if (strpbrk(login, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL)
+		printf("no mail matches %s: its recipients are compared in "
+		    "lower case\n", login);
+}
+
 int
 cmd_mine(struct ctx *x, int argc, char **argv)
 {
 	char login[LOGIN_MAX + 1];
-	uint8_t prefix = REC_TRIPLET;
+	struct users *u;
 	struct mine m;
-	struct store *s;
 	struct err e;
+	int64_t asof;
 	uint32_t nwl;
 	int off, ret;
 
@@ -157,23 +247,23 @@ cmd_mine(struct ctx *x, int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	m.c = &x->conf;
 	m.login = login;
-	if ((s = cmd_open(x)) == NULL)
-		return EXIT_ERROR;
-	ret = user_get(s, login, &off, &nwl, &e);
-	if (ret == 0)
-		ret = store_scan(s, &prefix, 1, 1000, mine_fn, &m, &e);
-	store_close(s);
-	if (ret == -1 || m.failed) {
-		free(m.v);
-		return cmd_error("%s", ret == -1 ? e.msg : "out of memory");
+	m.all = x->all;
+	if ((ret = users_open(&u, &x->conf, &e)) == 0) {
+		ret = users_get(u, login, &off, &nwl, &e);
+		users_close(u);
 	}
-	printf("greylisting is %s for %s; personal whitelist: %u %s\n",
-	    off ? "off" : "on", login, (unsigned)nwl,
-	    nwl == 1 ? "entry" : "entries");
+	if (ret == -1)
+		return cmd_error("%s", e.msg);
+	if (mine_read(x, &m, &asof) == -1) {
+		free(m.v);
+		return EXIT_ERROR;
+	}
+	mine_head(login, off, nwl, asof);
 	mine_print(x, &m, 0);
 	mine_print(x, &m, 1);
 	if (m.more > 0)
-		printf("\n(%zu more not shown)\n", m.more);
+		printf("\n(%zu older not shown; greylist -a shows all)\n",
+		    m.more);
 	free(m.v);
 	return fflush(stdout) == EOF ? cmd_error("write error") : 0;
 }
@@ -182,16 +272,17 @@ int
 cmd_toggle(struct ctx *x, int argc, char **argv)
 {
 	char login[LOGIN_MAX + 1];
-	struct store *s;
+	struct users *u;
 	struct err e;
 	int off, ret;
 
-	if (user_noargs("-t", argc, argv) != 0 || cmd_self(login) == NULL)
+	if (user_noargs("-t", argc, argv) != 0 || cmd_self(login) == NULL ||
+	    cmd_settable(login) == -1)
 		return EXIT_ERROR;
-	if ((s = cmd_open(x)) == NULL)
-		return EXIT_ERROR;
-	ret = user_toggle(s, login, x->now, &off, &e);
-	store_close(s);
+	if ((ret = users_open(&u, &x->conf, &e)) == 0) {
+		ret = users_toggle(u, login, x->now, &off, &e);
+		users_close(u);
+	}
 	if (ret == -1)
 		return cmd_error("%s", e.msg);
 	cmd_log(x, LOG_INFO, "user %s turned greylisting %s", login,

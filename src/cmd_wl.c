@@ -3,6 +3,10 @@
  * a terminal), reads ~/.wl with the user's own rights, cleans it, rewrites
  * it and hands the clean list over a pipe; the parent checks every line
  * again and stores the list, where check honours it. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -43,6 +47,25 @@ wl_slurp(int fd, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
+/* What a file type is called in messages. */
+static const char *
+wl_type(mode_t m)
+{
+	if (S_ISLNK(m))
+		return "a symlink";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
 /* In the child: the path of ~/.wl, refusing anything but a regular file
  * (or none). -1 = refused (printed). */
 static int
@@ -53,8 +76,50 @@ wl_path(const struct passwd *pw, char *path, size_t len)
 	if ((size_t)snprintf(path, len, "%s/.wl", pw->pw_dir) >= len)
 		return cmd_fail("home directory path too long");
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return cmd_fail("%s: not a regular file (a symlink?): refused",
-		    path);
+		return cmd_fail("%s: %s, not a regular file: refused", path,
+		    wl_type(st.st_mode));
+	return 0;
+}
+
+/* The caller's variable name, from the environment kept before a setgid
+ * run cleared it. NULL = unset. */
+static const char *
+wl_getenv(const struct ctx *x, const char *name)
+{
+	size_t n = strlen(name);
+	char **v;
+
+	if (x->userenv == NULL)
+		return getenv(name);
+	for (v = x->userenv; *v != NULL; v++)
+		if (strncmp(*v, name, n) == 0 && (*v)[n] == '=')
+			return *v + n + 1;
+	return NULL;
+}
+
+/* In the child, privileges dropped: runs the editor on path with the
+ * user's own environment. The value of $VISUAL (else $EDITOR, else vi)
+ * is a shell command line, as git and mutt take it: it may hold
+ * arguments and shell quoting; the file name is added as one word. */
+static int
+wl_run_editor(const struct ctx *x, const char *ed, const char *path)
+{
+	extern char **environ;
+	char cmd[4096];
+	pid_t pid;
+	int status;
+
+	if ((size_t)snprintf(cmd, sizeof(cmd), "%s \"$@\"", ed) >= sizeof(cmd))
+		return cmd_fail("editor command too long");
+	if ((pid = fork()) == 0) {
+		execle("/bin/sh", "sh", "-c", cmd, ed, path, (char *)NULL,
+		    x->userenv != NULL ? x->userenv : environ);
+		_exit(127);
+	}
+	if (pid == -1 || waitpid(pid, &status, 0) == -1 ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return cmd_fail("editor '%s' failed: whitelist not changed",
+		    ed);
 	return 0;
 }
 
@@ -62,31 +127,21 @@ wl_path(const struct passwd *pw, char *path, size_t len)
 static ssize_t
 wl_edit(const struct ctx *x, const char *path, char *buf)
 {
-	const char *ed = x->editor != NULL ? x->editor : getenv("VISUAL");
+	const char *ed = wl_getenv(x, "VISUAL");
 	struct stat st;
 	ssize_t len;
-	pid_t pid;
-	int fd, status;
+	int fd;
 
 	if (ed == NULL || *ed == '\0')
-		ed = getenv("EDITOR");
+		ed = wl_getenv(x, "EDITOR");
 	if (ed == NULL || *ed == '\0')
 		ed = "vi";
 	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1)
 		return cmd_fail("%s: %s", path, strerror(errno));
 	close(fd);
-	if ((pid = fork()) == 0) {
-		if (x->term != NULL)
-			setenv("TERM", x->term, 1);
-		execl("/bin/sh", "sh", "-c", "exec $0 \"$1\"", ed, path,
-		    (char *)NULL);
-		_exit(127);
-	}
-	if (pid == -1 || waitpid(pid, &status, 0) == -1 ||
-	    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return cmd_fail("editor '%s' failed: whitelist not changed",
-		    ed);
+	if (wl_run_editor(x, ed, path) == -1)
+		return -1;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		cmd_error("%s: %s", path, fd == -1 ? strerror(errno) :
@@ -157,6 +212,11 @@ wl_child(const struct ctx *x, const struct passwd *pw, int out)
 		return EXIT_ERROR;
 	if (user_wl_clean(buf, (size_t)len, &wl, wl_dropped, path) == -1)
 		return cmd_error("out of memory");
+	/* A script or an ssh session without a terminal that sends nothing
+	 * must not empty the list by accident. */
+	if (wl.n == 0 && !isatty(STDIN_FILENO) && !x->empty)
+		return cmd_error("no entries on standard input: whitelist not "
+		    "changed (greylist -tw --empty empties it)");
 	if (wl_write(path, &wl, out) == -1)
 		return EXIT_ERROR;
 	return 0;
@@ -192,7 +252,7 @@ cmd_whitelist(struct ctx *x, int argc, char **argv)
 	struct strlist wl = { NULL, 0, 0 };
 	const struct passwd *pw;
 	char login[LOGIN_MAX + 1];
-	struct store *s;
+	struct users *u;
 	struct err e;
 	uint32_t n;
 	int fds[2], off, ret;
@@ -201,9 +261,11 @@ cmd_whitelist(struct ctx *x, int argc, char **argv)
 	(void)argv;
 	if (argc > 0)
 		return cmd_error("-tw takes no arguments");
-	if ((pw = cmd_self(login)) == NULL)
+	if ((pw = cmd_self(login)) == NULL || cmd_settable(login) == -1)
 		return EXIT_ERROR;
-	if (pipe(fds) == -1 || (pid = fork()) == -1)
+	/* Close-on-exec: the editor and what it leaves running in the
+	 * background never hold the pipe, so the parent sees its end. */
+	if (pipe2(fds, O_CLOEXEC) == -1 || (pid = fork()) == -1)
 		return cmd_error("%s", strerror(errno));
 	if (pid == 0) {
 		close(fds[0]);
@@ -212,14 +274,18 @@ cmd_whitelist(struct ctx *x, int argc, char **argv)
 	close(fds[1]);
 	if (wl_receive(pid, fds[0], &wl) == -1)
 		return cmd_error("whitelist not changed");
-	if ((s = cmd_open(x)) == NULL)
-		return EXIT_ERROR;
-	ret = user_set_whitelist(s, login, &wl, x->now, &e);
-	if (ret == 0)
-		ret = user_get(s, login, &off, &n, &e);
-	store_close(s);
-	if (ret == -1)
+	if (users_open(&u, &x->conf, &e) == -1) {
+		strlist_free(&wl);
 		return cmd_error("%s", e.msg);
+	}
+	ret = users_set_whitelist(u, login, &wl, x->now, &e);
+	if (ret == 0)
+		ret = users_get(u, login, &off, &n, &e);
+	users_close(u);
+	if (ret == -1) {
+		strlist_free(&wl);
+		return cmd_error("%s", e.msg);
+	}
 	cmd_log(x, LOG_INFO, "user %s stored %zu whitelist entries", login, wl.n);
 	printf("personal whitelist of %s: %zu %s in force\n", login, wl.n,
 	    wl.n == 1 ? "entry" : "entries");

@@ -3,6 +3,7 @@
 #include <csv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "csvio.h"
 
@@ -18,18 +19,48 @@ csvio_plain(const char *s)
 	return strpbrk(s, ",\"\r\n") == NULL;
 }
 
+const char *
+csvio_tty(const char *s)
+{
+	static char *buf;
+	static size_t cap;
+	size_t need = strlen(s) * 3 + 1, n = 0;
+	const unsigned char *p;
+	char *b;
+
+	if (need > cap) {
+		if ((b = realloc(buf, need)) == NULL)
+			return NULL;
+		buf = b;
+		cap = need;
+	}
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", p[1]);
+			p++;
+		} else
+			buf[n++] = (char)*p;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 int
 csvio_row(FILE *f, const char *const *fields, size_t n)
 {
+	const char *v;
 	size_t i;
+	int tty = isatty(fileno(f));
 
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			putc(',', f);
-		if (csvio_plain(fields[i]))
-			fputs(fields[i], f);
+		if ((v = tty ? csvio_tty(fields[i]) : fields[i]) == NULL)
+			return -1;
+		if (csvio_plain(v))
+			fputs(v, f);
 		else
-			csv_fwrite(f, fields[i], strlen(fields[i]));
+			csv_fwrite(f, v, strlen(v));
 	}
 	putc('\n', f);
 	return ferror(f) ? -1 : 0;

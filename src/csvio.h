@@ -9,8 +9,15 @@
 #include "err.h"
 
 /* Writes one row of n fields ending in LF; libcsv quotes a field when it
- * holds a comma, quote, CR, LF or space. -1 = write error, 0 = done. */
+ * holds a comma, quote, CR, LF or space. On a terminal, fields go
+ * through csvio_tty first. -1 = write error, 0 = done. */
 int	csvio_row(FILE *f, const char *const *fields, size_t n);
+
+/* A copy of s (in a buffer that the next call reuses) in which the
+ * UTF-8 encoded C1 controls U+0080 to U+009F, which terminals may obey
+ * as escape sequences, are written as \u0080 to \u009f. Stored text
+ * holds no other control characters. NULL = out of memory. */
+const char *csvio_tty(const char *s);
 
 /* Called per row read: the fields, their count, and the line the row
  * starts on. Returns 0 to go on, -1 to stop the read (e holds why). */

@@ -48,6 +48,7 @@ static const struct cmd cmds[] = {
 	    "import [--replace] [FILE] | import --postgrey FILE" },
 	{ "batch", cmd_batch, PRIV_MTA, "batch" },
 	{ "policy", cmd_policy, PRIV_MTA, "policy" },
+	{ "checkpoint", cmd_checkpoint, PRIV_ADMIN, "checkpoint" },
 };
 
 static void
@@ -56,7 +57,7 @@ usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: greylist [-v] [-c file] [-d dir] command [args]\n"
-	    "       greylist [-t | -tw]\n"
+	    "       greylist [-a | -t | -tw [--empty]]\n"
 	    "       greylist -h | --version\n"
 	    "commands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
@@ -150,11 +151,9 @@ wd_tick(int sig)
 static void
 wd_ticking(int ms)
 {
-	struct sigaction sa, old;
+	struct sigaction sa;
 	struct itimerval it;
 
-	if (sigaction(SIGALRM, NULL, &old) == -1 || old.sa_handler != SIG_DFL)
-		return;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = wd_tick;
 	sa.sa_flags = SA_RESTART;
@@ -177,13 +176,46 @@ crashed(int sig)
 	    "written (file system full?); marked for recovery\n";
 	static const char segv[] = "greylist: database region is damaged; "
 	    "marked for recovery\n";
+	static const char out[] = "greylist: crashed reading the database "
+	    "(it changed meanwhile?); try again\n";
 
-	store_watchdog();
-	if (sig == SIGBUS)
+	if (!store_watchdog())
+		(void)!write(STDERR_FILENO, out, sizeof(out) - 1);
+	else if (sig == SIGBUS)
 		(void)!write(STDERR_FILENO, bus, sizeof(bus) - 1);
 	else
 		(void)!write(STDERR_FILENO, segv, sizeof(segv) - 1);
 	_exit(EXIT_ERROR);
+}
+
+/* Resets what a caller can hand a (setgid) process through exec: a
+ * blocked signal mask and ignored or caught dispositions. Every signal is
+ * unblocked; those the program relies on (the watchdog's SIGALRM, SIGCHLD
+ * for the editor's child, SIGPIPE, SIGTERM, SIGXFSZ, SIGXCPU) get their
+ * default action, SIGBUS and SIGSEGV the crash handler. SIGHUP, SIGINT
+ * and SIGQUIT keep what they had, so that nohup and background jobs work
+ * as usual. -1 = failed, 0 = done. */
+static int
+sig_reset(void)
+{
+	static const int dfl[] = { SIGALRM, SIGCHLD, SIGPIPE, SIGTERM, SIGXFSZ,
+	    SIGXCPU };
+	struct sigaction sa;
+	sigset_t none;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_DFL;
+	for (i = 0; i < sizeof(dfl) / sizeof(dfl[0]); i++)
+		if (sigaction(dfl[i], &sa, NULL) == -1)
+			return -1;
+	sa.sa_handler = crashed;
+	if (sigaction(SIGBUS, &sa, NULL) == -1 ||
+	    sigaction(SIGSEGV, &sa, NULL) == -1)
+		return -1;
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 struct store *
@@ -306,6 +338,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "empty", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *file = NULL, *dbdir = NULL;
@@ -313,16 +346,22 @@ main(int argc, char *argv[])
 	struct ctx x;
 	int ch, ret, t = 0, w = 0;
 
+	if (sig_reset() == -1)
+		return cmd_error("cannot reset signals: %s", strerror(errno));
 	memset(&x, 0, sizeof(x));
 	umask(007);
-	signal(SIGBUS, crashed);
-	signal(SIGSEGV, crashed);
-	if (priv_secure() && priv_sanitize(&x.editor, &x.term) == -1)
+	if (priv_secure() && priv_sanitize(&x.userenv) == -1)
 		return cmd_error("GREYLIST_* variables are for root only in a "
 		    "setgid install");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+c:d:htvw", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+ac:d:htvw", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'a':
+			x.all = 1;
+			break;
+		case 'E':
+			x.empty = 1;
+			break;
 		case 'c':
 			file = optarg;
 			break;
@@ -351,6 +390,9 @@ main(int argc, char *argv[])
 	}
 	if ((cmd = pick_cmd(argc - optind, argv + optind, t, w)) == NULL)
 		return EXIT_ERROR;
+	if ((x.all && (t || argc > optind)) || (x.empty && !(t && w)))
+		return cmd_error("%s", x.all ? "-a goes alone: greylist -a" :
+		    "--empty goes with -tw: greylist -tw --empty");
 	if (set_clock(&x) == -1)
 		ret = cmd_error("GREYLIST_NOW: not a time in epoch seconds");
 	else if (load_conf(&x, file, dbdir) == -1)
@@ -364,7 +406,6 @@ main(int argc, char *argv[])
 		ret = cmd->fn(&x, argc - optind, argv + optind);
 	}
 	conf_free(&x.conf);
-	free(x.editor);
-	free(x.term);
+	priv_free_env(x.userenv);
 	return ret;
 }

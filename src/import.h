@@ -23,6 +23,7 @@ struct import_set {
 	uint64_t count[CNT_N];
 	const struct conf *conf;	/* for the entries' lifetimes */
 	int64_t	 now;
+	const char *users;		/* user settings in files: the database */
 };
 
 /* Appends one key and value to the set. -1 = out of memory, 0 = done. */

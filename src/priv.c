@@ -28,22 +28,39 @@ priv_secure(void)
 extern char **environ;
 
 int
-priv_sanitize(char **editor, char **term)
+priv_sanitize(char ***userenv)
 {
-	const char *ed = getenv("VISUAL"), *tm = getenv("TERM");
-	char **v;
+	char **v, **keep;
+	size_t n = 0;
 	int refused = 0;
 
-	if (ed == NULL || *ed == '\0')
-		ed = getenv("EDITOR");
-	*editor = ed != NULL && *ed != '\0' ? strdup(ed) : NULL;
-	*term = tm != NULL ? strdup(tm) : NULL;
 	for (v = environ; *v != NULL; v++)
-		if (strncmp(*v, "GREYLIST_", 9) == 0 && getuid() != 0)
-			refused = 1;
+		n++;
+	keep = calloc(n + 1, sizeof(*keep));
+	for (n = 0, v = environ; *v != NULL; v++) {
+		if (strncmp(*v, "GREYLIST_", 9) == 0) {
+			refused |= getuid() != 0;
+			continue;
+		}
+		if (keep != NULL && (keep[n] = strdup(*v)) != NULL)
+			n++;
+	}
+	*userenv = keep;
 	clearenv();
 	setenv("PATH", "/usr/bin:/bin", 1);
 	return refused ? -1 : 0;
+}
+
+void
+priv_free_env(char **env)
+{
+	char **v;
+
+	if (env == NULL)
+		return;
+	for (v = env; *v != NULL; v++)
+		free(*v);
+	free(env);
 }
 
 int

@@ -11,10 +11,15 @@
 /* 1 = running with rights the caller does not have (AT_SECURE). */
 int	priv_secure(void);
 
-/* For a setgid run: keeps $VISUAL (else $EDITOR) and $TERM in *editor
- * and *term, empties the environment and sets a safe PATH. -1 = the
- * caller, not root, set GREYLIST_* variables (refused), 0 = done. */
-int	priv_sanitize(char **editor, char **term);
+/* For a setgid run: keeps a copy of the caller's environment (what the
+ * loader left of it, without GREYLIST_*) in *userenv, NULL-terminated,
+ * for the editor that runs once every privilege is dropped; empties the
+ * environment and sets a safe PATH. -1 = the caller, not root, set
+ * GREYLIST_* variables (refused), 0 = done. */
+int	priv_sanitize(char ***userenv);
+
+/* Frees what priv_sanitize kept (NULL is fine). */
+void	priv_free_env(char **env);
 
 /* Drops every extra privilege for good (the effective and saved group
  * and user become the real ones). -1 = failed, 0 = done. */
