@@ -2,7 +2,7 @@
  * The Berkeley DB store, the embedded default backend.
  *
  * Why this configuration (measured on Debian 12, libdb 5.3.28, 2 cores;
- * see shared/STORAGE-NOTES.md and bin/bench-check):
+ * bin/bench-check, bin/torture and t/store.bats measure it):
  * - A transactional environment (DB_INIT_TXN, LOCK, LOG, MPOOL) with
  *   DB_TXN_WRITE_NOSYNC: concurrent checks lose no update, and a commit is
  *   in the log file (the kernel's page cache) before it returns, so a

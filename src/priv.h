@@ -1,4 +1,5 @@
-/* Who may run what when greylist runs setgid (shared/DESIGN.md 6). */
+/* Who may run what when greylist runs setgid (greylist(1), INSTALLATION AND
+ * PRIVILEGES). */
 #ifndef GREYLIST_PRIV_H
 #define GREYLIST_PRIV_H
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# share/exim/greylist.acl in the real Exim (shared/DESIGN.md section 3):
+# share/exim/greylist.acl in the real Exim:
 # "exim -bh IP" runs an SMTP session from client IP on stdin and stdout,
 # with no daemon, no network and no delivery, under a test configuration
 # (t/exim/exim.conf) that includes greylist.acl unchanged. Exim's log

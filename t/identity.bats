@@ -345,6 +345,7 @@ tuplet 192.0.2.0/24'
 	run -0 at "$T0" pass --ip=40.107.1.5 --sender="$S" --rcpt="$me@example.net" \
 		--host="$O1"
 	run -1 check_at "$T0" 192.0.2.1 b@example.com "$me@example.net"
+	run -0 at "$T0" checkpoint
 	run -0 --separate-stderr at "$T0"
 	assert_line --regexp '^  192\.0\.2\.0/24 +b@example\.com '
 	assert_line --regexp '^  ptr:outlook\.com +alice@example\.org '
