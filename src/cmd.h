@@ -38,6 +38,12 @@ int	cmd_export(struct ctx *, int, char **);	/* cmd_export.c */
 int	cmd_import(struct ctx *, int, char **);	/* cmd_export.c */
 int	cmd_batch(struct ctx *, int, char **);	/* cmd_batch.c */
 int	cmd_policy(struct ctx *, int, char **);	/* cmd_policy.c */
+/* Under spawn(8) or inetd (stderr is the reply socket): stderr goes to
+ * /dev/null, so that no message garbles the protocol. */
+void	cmd_policy_quiet(struct ctx *);
+/* Without a usable configuration: DUNNO to every request until the end
+ * of the input. Returns EXIT_ERROR. */
+int	cmd_policy_dunno(struct ctx *);
 int	cmd_mine(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_toggle(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_whitelist(struct ctx *, int, char **); /* cmd_user.c */
