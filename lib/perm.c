@@ -7,6 +7,10 @@
  * existed, or without the setgid bit, is repaired by root's runs, by
  * make install and the Debian package, and reported by greylist doctor.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -107,7 +111,7 @@ perm_denied(const char *dir, const char *name, char *buf, size_t len)
 	    R_OK | W_OK | X_OK, AT_EACCESS) == 0 || errno != EACCES)
 		return 0;
 	perm_describe(path, how, sizeof(how));
-	snprintf(buf, len, "%s: permission denied (%s); as root run: chgrp "
+	snprintf(buf, len, "%s: Permission denied (%s); as root run: chgrp "
 	    "-R %s %s && chmod -R g+rw %s (then greylist doctor)", path, how,
 	    GREYLIST_GROUP, dir, dir);
 	return 1;

@@ -17,6 +17,8 @@ struct ctx {
 	int	 verbose;	/* -v: decisions also on stderr */
 	char	*editor;	/* setgid: $VISUAL or $EDITOR, kept from the */
 	char	*term;		/* setgid: $TERM     cleared environment */
+	const char *conffile;	/* the configuration file read */
+	const char *conferr;	/* doctor: why it could not be read */
 };
 
 struct cmd {
@@ -27,6 +29,7 @@ struct cmd {
 };
 
 int	cmd_check(struct ctx *, int, char **);	/* cmd_check.c */
+int	cmd_doctor(struct ctx *, int, char **);	/* cmd_doctor.c */
 int	cmd_list(struct ctx *, int, char **);	/* cmd_list.c */
 int	cmd_purge(struct ctx *, int, char **);	/* cmd_purge.c */
 int	cmd_stats(struct ctx *, int, char **);	/* cmd_list.c */

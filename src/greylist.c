@@ -29,6 +29,8 @@ static const struct cmd cmds[] = {
 	{ "check", cmd_check, PRIV_MTA,
 	    "check --ip=IP --sender=ADDR --rcpt=ADDR [--helo=NAME] "
 	    "[--spf=RESULT]" },
+	{ "doctor", cmd_doctor, PRIV_ADMIN,
+	    "doctor [--user=NAME] [--group=NAME] [--exim-config=FILE]" },
 	{ "list", cmd_list, PRIV_ADMIN,
 	    "list [--csv] [--state=STATE] [--ip=IP] [--sender=ADDR] "
 	    "[--rcpt=ADDR] [--domain=DOMAIN]" },
@@ -286,23 +288,21 @@ find_cmd(const char *name)
 }
 
 /* Loads the configuration named by -c (or the default) and -d.
- * -1 = error (printed), 0 = loaded. */
+ * -1 = error (in e), 0 = loaded. */
 static int
-load_conf(struct ctx *x, const char *file, const char *dbdir)
+load_conf(struct ctx *x, const char *file, const char *dbdir, struct err *e)
 {
-	struct err e;
-
 	conf_init(&x->conf, GREYLIST_DBDIR);
+	x->conffile = file != NULL ? file : GREYLIST_CONF;
 	if (priv_secure() && getuid() != 0 && (file != NULL || dbdir != NULL))
-		return cmd_fail("-c and -d are for root only in a setgid "
+		return err_set(e, "-c and -d are for root only in a setgid "
 		    "install");
-	if (conf_load(&x->conf, file != NULL ? file : GREYLIST_CONF,
-	    file == NULL, &e) == -1)
-		return cmd_fail("%s", e.msg);
+	if (conf_load(&x->conf, x->conffile, file == NULL, e) == -1)
+		return -1;
 	if (dbdir != NULL) {
 		free(x->conf.database);
 		if ((x->conf.database = strdup(dbdir)) == NULL)
-			return cmd_fail("%s", strerror(errno));
+			return err_set(e, "%s", strerror(errno));
 	}
 	return 0;
 }
@@ -348,6 +348,7 @@ main(int argc, char *argv[])
 	const char *file = NULL, *dbdir = NULL;
 	const struct cmd *cmd;
 	struct ctx x;
+	struct err e;
 	int ch, ret, t = 0, w = 0;
 
 	memset(&x, 0, sizeof(x));
@@ -396,9 +397,16 @@ main(int argc, char *argv[])
 		cmd_policy_quiet(&x);
 	if (set_clock(&x) == -1)
 		ret = cmd_error("GREYLIST_NOW: not a time in epoch seconds");
-	else if (load_conf(&x, file, dbdir) == -1)
-		ret = cmd->fn == cmd_policy ? cmd_policy_dunno(&x) : EXIT_ERROR;
-	else if (!priv_allowed(&x.conf, cmd->priv))
+	else if (load_conf(&x, file, dbdir, &e) == -1) {
+		if (cmd->fn == cmd_doctor) {
+			x.conferr = e.msg;
+			ret = cmd_doctor(&x, argc - optind, argv + optind);
+		} else {
+			ret = cmd_error("%s", e.msg);
+			if (cmd->fn == cmd_policy)
+				ret = cmd_policy_dunno(&x);
+		}
+	} 	else if (!priv_allowed(&x.conf, cmd->priv))
 		ret = cmd_error("%s: permission denied (needs root or %s)",
 		    cmd->name, cmd->priv == PRIV_ADMIN ?
 		    "the admin_group" : "a user named in mta_users");
