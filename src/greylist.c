@@ -35,7 +35,7 @@ static const struct cmd cmds[] = {
 	    "list [--csv] [--state=STATE] [--ip=IP] [--sender=ADDR] "
 	    "[--rcpt=ADDR] [--domain=DOMAIN]" },
 	{ "purge", cmd_purge, PRIV_ADMIN, "purge [--dry-run]" },
-	{ "stats", cmd_stats, PRIV_ADMIN, "stats [--csv]" },
+	{ "stats", cmd_stats, PRIV_ADMIN, "stats [--csv | --prometheus]" },
 	{ "pass", cmd_pass, PRIV_ADMIN,
 	    "pass --ip=IP --sender=ADDR --rcpt=ADDR" },
 	{ "delete", cmd_delete, PRIV_ADMIN,
