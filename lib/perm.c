@@ -3,9 +3,10 @@
  * to the directory's group and are group read-write whoever creates them
  * (root, an admin command, the MTA's user through the setgid binary):
  * the directory is setgid (2770), so files made in it inherit its group,
- * and greylist runs with umask 007. A directory made before the group
- * existed, or without the setgid bit, is repaired by root's runs, by
- * make install and the Debian package, and reported by greylist doctor.
+ * and greylist runs with umask 007. A directory without the setgid bit
+ * is repaired by root's runs (store_bdb.c; a check on a directory that
+ * has it pays nothing); one made before the group existed, by make
+ * install and the Debian package; greylist doctor reports both.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -70,6 +71,14 @@ perm_fix(const char *dir)
 			    (st.st_mode & 07777) | 0660, 0);
 	}
 	closedir(dp);
+}
+
+int
+perm_setgid(const char *dir)
+{
+	struct stat st;
+
+	return stat(dir, &st) == 0 && (st.st_mode & S_ISGID);
 }
 
 void

@@ -20,6 +20,10 @@ int	perm_mkdir(const char *dir, const char *group, struct err *e);
  * also sets the directory's setgid bit. Best effort, silent. */
 void	perm_fix(const char *dir);
 
+/* 1 = dir has its setgid bit (files made in it get its group), 0 = not:
+ * then the files may need perm_fix. */
+int	perm_setgid(const char *dir);
+
 /* "owner USER:GROUP, mode 0NNN" of path, for error messages. */
 void	perm_describe(const char *path, char *buf, size_t len);
 

@@ -544,7 +544,7 @@ bdb_open(struct store **sp, const char *dir, int timeout_ms, struct err *e)
 		goto fail;
 	}
 	if (bdb_join(s, e) == 0) {
-		if (geteuid() == 0)
+		if (geteuid() == 0 && !perm_setgid(dir))
 			perm_fix(dir);
 		s->base.ops = &bdb_ops;
 		*sp = &s->base;
