@@ -79,7 +79,8 @@ cmd_syslog(int prio, const char *msg)
 	char line[2300];
 	int fd, n;
 
-	if (path == NULL || priv_secure() || strlen(path) >= sizeof(sun.sun_path)) {
+	if (path == NULL || priv_secure() ||
+	    strlen(path) >= sizeof(sun.sun_path)) {
 		syslog(prio, "%s", msg);
 		return;
 	}
@@ -100,14 +101,19 @@ static void
 cmd_vwarn(const char *fmt, va_list ap)
 {
 	char buf[2048], msg[2200];
+	const char *m = buf;
+	size_t n;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	fprintf(stderr, "greylist: %s\n", buf);
-	if (log_errors != NULL) {
-		snprintf(msg, sizeof(msg), "%s: failing open: %s (greylist "
-		    "doctor finds the cause)", log_errors, buf);
-		cmd_syslog(LOG_ERR, msg);
-	}
+	if (log_errors == NULL)
+		return;
+	n = strlen(log_errors);
+	if (strncmp(buf, log_errors, n) == 0 && strncmp(buf + n, ": ", 2) == 0)
+		m += n + 2;	/* "check: ..." from check itself */
+	snprintf(msg, sizeof(msg), "%s: failing open: %s (greylist doctor "
+	    "finds the cause)", log_errors, m);
+	cmd_syslog(LOG_ERR, msg);
 }
 
 int

@@ -33,6 +33,11 @@ rcpt() {
 	syslog_has "^<19>greylist\[[0-9]+\]: check: failing open: $CONF: line 2: .*greylist doctor"
 }
 
+@test "check logs a usage error to syslog once, without its own prefix twice" {
+	run -2 gl check --ip=$IP --sender=$S
+	syslog_has '^<19>greylist\[[0-9]+\]: check: failing open: --ip, --sender and --rcpt are required \(greylist doctor finds the cause\)$'
+}
+
 @test "check logs a database it cannot create to syslog" {
 	bdb_only "the database directory"
 	: >"$BATS_TEST_TMPDIR/file"
