@@ -80,6 +80,10 @@ int	cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * lower-cased as recipients are. NULL = no usable login (printed). */
 const struct passwd *cmd_self(char *login);
 
+/* Async-signal-safe, for the watchdogs of check and policy: tells syslog
+ * that the process fails open because the database did not answer. */
+void	cmd_syslog_stuck(void);
+
 /* Sends a decision or event to syslog (LOG_MAIL), and to stderr with -v. */
 void	cmd_log(struct ctx *, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -93,6 +93,7 @@ pol_watchdog(int sig)
 	if (pol_pending)
 		(void)!write(STDOUT_FILENO, reply, sizeof(reply) - 1);
 	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	cmd_syslog_stuck();
 	_exit(EXIT_ERROR);
 }
 

@@ -97,6 +97,42 @@ cmd_syslog(int prio, const char *msg)
 	close(fd);
 }
 
+/* What a watchdog of check or policy sends to syslog from its signal
+ * handler, where syslog(3) may not be called: a socket, the address of
+ * syslog's and the line, made ready at start. */
+static int stuck_fd = -1;
+static struct sockaddr_un stuck_addr;
+static char stuck_line[256];
+static size_t stuck_len;
+
+static void
+cmd_syslog_ready(const char *name)
+{
+	const char *path = getenv("GREYLIST_SYSLOG");
+	int n;
+
+	if (path == NULL || priv_secure() ||
+	    strlen(path) >= sizeof(stuck_addr.sun_path))
+		path = "/dev/log";
+	stuck_addr.sun_family = AF_UNIX;
+	memcpy(stuck_addr.sun_path, path, strlen(path) + 1);
+	n = snprintf(stuck_line, sizeof(stuck_line), "<%d>greylist[%ld]: %s: "
+	    "failing open: database did not answer in time (greylist doctor "
+	    "finds the cause)", LOG_MAIL | LOG_ERR, (long)getpid(), name);
+	if (n > 0 && (size_t)n < sizeof(stuck_line)) {
+		stuck_len = (size_t)n;
+		stuck_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	}
+}
+
+void
+cmd_syslog_stuck(void)
+{
+	if (stuck_fd != -1)
+		(void)!sendto(stuck_fd, stuck_line, stuck_len, MSG_DONTWAIT,
+		    (struct sockaddr *)&stuck_addr, sizeof(stuck_addr));
+}
+
 static void
 cmd_vwarn(const char *fmt, va_list ap)
 {
@@ -256,8 +292,10 @@ wd_fire(int sig)
 
 	(void)sig;
 	store_watchdog();
-	if (wd_status == EXIT_ERROR)
+	if (wd_status == EXIT_ERROR) {
 		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		cmd_syslog_stuck();
+	}
 	_exit(wd_status);
 }
 
@@ -397,8 +435,10 @@ main(int argc, char *argv[])
 		return EXIT_ERROR;
 	openlog("greylist", LOG_PID, LOG_MAIL);
 	if (cmd->fn == cmd_check ||
-	    (cmd->fn == cmd_policy && !isatty(STDERR_FILENO)))
+	    (cmd->fn == cmd_policy && !isatty(STDERR_FILENO))) {
 		log_errors = cmd->name;
+		cmd_syslog_ready(cmd->name);
+	}
 	if (cmd->fn == cmd_policy)
 		cmd_policy_quiet(&x);
 	if (set_clock(&x) == -1)

@@ -95,3 +95,51 @@ sys.exit(p.wait())
 policy_in() {
 	printf '%s\n\n' "$1" | GREYLIST_NOW=$T0 "$GREYLIST_BIN" -c "$CONF" policy
 }
+
+# hang_so: a library whose pwrite never returns, as a log write behind a
+# mutex that a killed process left held; prints its path.
+hang_so() {
+	command -v cc >/dev/null || skip "no C compiler"
+	cat >"$BATS_TEST_TMPDIR/hang.c" <<-'EOF'
+	#define _GNU_SOURCE
+	#include <sys/types.h>
+	#include <unistd.h>
+	ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
+	{
+		(void)fd; (void)b; (void)n; (void)o;
+		for (;;)
+			pause();
+	}
+	ssize_t pwrite64(int fd, const void *b, size_t n, off64_t o)
+	{
+		return pwrite(fd, b, n, (off_t)o);
+	}
+	EOF
+	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/hang.so" "$BATS_TEST_TMPDIR/hang.c"
+	echo "$BATS_TEST_TMPDIR/hang.so"
+}
+
+@test "a check that its watchdog ends tells syslog why it fails open" {
+	bdb_only "a log write that hangs"
+	local so
+	so=$(hang_so)
+	run -1 check_at "$T0" "$IP" "$S" a@example.net
+	conf 'timeout 300ms'
+	run -2 env LD_PRELOAD="$so" ASAN_OPTIONS=verify_asan_link_order=0 \
+		GREYLIST_NOW="$T0" "$GREYLIST_BIN" -c "$CONF" check --ip=198.51.100.1 \
+		--sender=$S --rcpt=a@example.net
+	syslog_has '^<19>greylist\[[0-9]+\]: check: failing open: database did not answer in time \(greylist doctor finds the cause\)$'
+}
+
+@test "a policy process that its watchdog ends tells syslog why it fails open" {
+	bdb_only "a log write that hangs"
+	local so
+	so=$(hang_so)
+	run -1 check_at "$T0" "$IP" "$S" a@example.net
+	conf 'timeout 300ms'
+	run -2 env LD_PRELOAD="$so" ASAN_OPTIONS=verify_asan_link_order=0 \
+		GREYLIST_NOW="$T0" "$GREYLIST_BIN" -c "$CONF" policy < <(
+		printf '%s\n' request=smtpd_access_policy protocol_state=RCPT \
+			client_address=198.51.100.1 "sender=$S" recipient=b@example.net '')
+	syslog_has '^<19>greylist\[[0-9]+\]: policy: failing open: database did not answer in time'
+}
