@@ -65,6 +65,15 @@ setup() {
 
 teardown() {
 	syslog_stop
+	local pid i
+	pid=$(cat "$DOCDIR/redis.pid" 2>/dev/null) || return 0
+	# The throwaway server: nothing of it is kept, and SIGTERM may be
+	# blocked in the mask it inherited.
+	kill -9 "$pid" 2>/dev/null
+	for i in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
 }
 
 # doctor ARGS...: doctor as root with the test's group, config and Exim.
@@ -154,6 +163,30 @@ problems() {
 	printf '%s\n' 'backend redis' "redis_server unix:$BATS_TEST_TMPDIR/none.sock" >>"$CONF"
 	run -1 doctor
 	assert_line --regexp "^problem: .*none.sock.*; fix: start the Redis server"
+}
+
+@test "doctor finds a Redis server without appendonly, and passes it with" {
+	command -v redis-server >/dev/null || skip "no redis-server"
+	local i
+	REDIS_SOCK=$DOCDIR/redis.sock
+	rm -f "$DOCDIR/redis.pid"
+	# fd 3 is bats' own: the server must not hold it.
+	redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 777 \
+		--dir "$DOCDIR" --appendonly no --save '' --daemonize yes \
+		--pidfile "$DOCDIR/redis.pid" --logfile "$DOCDIR/redis.log" \
+		>/dev/null 3>&-
+	for i in $(seq 2000); do
+		redis-cli -s "$REDIS_SOCK" ping >/dev/null 2>&1 && break
+	done
+	printf '%s\n' "database $DB" 'mta_users gldocmta' 'backend redis' \
+		"redis_server unix:$REDIS_SOCK" >"$CONF"
+	run -1 doctor
+	assert_line "ok: redis unix:$REDIS_SOCK answers"
+	assert_line --partial "problem: redis unix:$REDIS_SOCK: appendonly no: a restart loses the last entries"
+	redis-cli -s "$REDIS_SOCK" config set appendonly yes >/dev/null
+	run -0 doctor
+	assert_line "ok: redis unix:$REDIS_SOCK: appendonly yes"
+	assert_line 'ok: gldocmta can open the database and decide through the setgid program'
 }
 
 @test "doctor finds syslog unreachable" {
