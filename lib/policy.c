@@ -483,6 +483,23 @@ policy_check(struct store *s, const struct conf *c, const struct tuple *t,
 	return store_run(s, policy_check_fn, &a, e);
 }
 
+int
+policy_trial(struct store *s, const struct conf *c, const struct tuple *t,
+    int64_t now, struct decision *d, struct err *e)
+{
+	int ret;
+
+	if (store_begin(s, e) != 0)
+		return -1;
+	ret = policy_txn(s, c, t, now, d, e);
+	if (ret == 0)
+		ret = policy_bump(s, d, e);
+	store_abort(s);
+	if (ret == STORE_RETRY)
+		return err_set(e, "conflict with another process");
+	return ret == 0 ? 0 : -1;
+}
+
 static int
 policy_count_fn(struct store *s, void *arg, struct err *e)
 {

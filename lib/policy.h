@@ -49,6 +49,13 @@ int	policy_check(struct store *s, const struct conf *c,
 	    const struct tuple *t, int64_t now, struct decision *d,
 	    struct err *e);
 
+/* As policy_check, in a transaction that is aborted, whatever happens:
+ * shows that the caller can read and write the store, leaving no trace.
+ * -1 = error (in e), 0 = decided. */
+int	policy_trial(struct store *s, const struct conf *c,
+	    const struct tuple *t, int64_t now, struct decision *d,
+	    struct err *e);
+
 /* Counts a decision made without policy_check (an exemption).
  * -1 = error, 0 = done. */
 int	policy_count(struct store *s, const struct decision *d,

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "perm.h"
 #include "record.h"
 #include "store_impl.h"
 
@@ -188,6 +189,8 @@ store_fail(struct bdb *s, int ret, const char *what, struct err *e)
 	case EROFS:
 	case EACCES:
 	case EPERM:
+		if (perm_explain(s->dir, s->dberr, sizeof(s->dberr)))
+			return err_set(e, "%s", s->dberr);
 		return err_set(e, "%s: %s: %s", s->dir, what, strerror(ret));
 	}
 	if (s->dberr[0] != '\0')
@@ -451,27 +454,11 @@ store_recover(struct bdb *s, struct err *e)
 		ret = store_check_format(s, 1, e);
 	if (ret == 0)
 		store_note_log(s);
+	perm_fix(s->dir);
 	if (ret == 0 && unlink(store_markpath) == -1 && errno != ENOENT)
 		ret = err_set(e, "%s: %s", store_markpath, strerror(errno));
 	store_detach(s);
 	return ret;
-}
-
-static int
-store_mkdir(struct bdb *s, struct err *e)
-{
-	struct stat st;
-
-	if (stat(s->dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
-			return err_set(e, "%s: not a directory", s->dir);
-		return 0;
-	}
-	if (errno != ENOENT ||
-	    (mkdir(s->dir, 0770) == -1 && errno != EEXIST))
-		return err_set(e, "cannot create %s: %s", s->dir,
-		    strerror(errno));
-	return 0;	/* EEXIST: a concurrent process made it */
 }
 
 /* One try at joining the environment: 1 = open, 0 = recovery needed
@@ -547,14 +534,20 @@ bdb_open(struct store **sp, const char *dir, int timeout_ms, struct err *e)
 	}
 	snprintf(store_markpath, sizeof(store_markpath), "%s/recover", dir);
 	snprintf(path, sizeof(path), "%s/lock", dir);
-	if (store_mkdir(s, e) == -1)
+	if (perm_mkdir(dir, GREYLIST_GROUP, e) == -1)
 		goto fail;
 	s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
 	if (s->lockfd == -1) {
-		err_set(e, "cannot open %s: %s", path, strerror(errno));
+		if (errno != EACCES ||
+		    !perm_explain(dir, s->dberr, sizeof(s->dberr)))
+			err_set(e, "cannot open %s: %s", path, strerror(errno));
+		else
+			err_set(e, "%s", s->dberr);
 		goto fail;
 	}
 	if (bdb_join(s, e) == 0) {
+		if (geteuid() == 0 && !perm_setgid(dir))
+			perm_fix(dir);
 		s->base.ops = &bdb_ops;
 		*sp = &s->base;
 		return 0;

@@ -19,6 +19,8 @@ struct ctx {
 				 * before it is cleared, for the editor */
 	int	 all;		/* -a: the user's whole listing */
 	int	 empty;		/* -tw --empty: an empty list is meant */
+	const char *conffile;	/* the configuration file read */
+	const char *conferr;	/* doctor: why it could not be read */
 };
 
 struct cmd {
@@ -29,6 +31,7 @@ struct cmd {
 };
 
 int	cmd_check(struct ctx *, int, char **);	/* cmd_check.c */
+int	cmd_doctor(struct ctx *, int, char **);	/* cmd_doctor.c */
 int	cmd_list(struct ctx *, int, char **);	/* cmd_list.c */
 int	cmd_purge(struct ctx *, int, char **);	/* cmd_purge.c */
 int	cmd_stats(struct ctx *, int, char **);	/* cmd_list.c */
@@ -40,6 +43,12 @@ int	cmd_export(struct ctx *, int, char **);	/* cmd_export.c */
 int	cmd_import(struct ctx *, int, char **);	/* cmd_export.c */
 int	cmd_batch(struct ctx *, int, char **);	/* cmd_batch.c */
 int	cmd_policy(struct ctx *, int, char **);	/* cmd_policy.c */
+/* Under spawn(8) or inetd (stderr is the reply socket): stderr goes to
+ * /dev/null, so that no message garbles the protocol. */
+void	cmd_policy_quiet(struct ctx *);
+/* Without a usable configuration: DUNNO to every request until the end
+ * of the input. Returns EXIT_ERROR. */
+int	cmd_policy_dunno(struct ctx *);
 int	cmd_mine(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_toggle(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_whitelist(struct ctx *, int, char **); /* cmd_user.c */
@@ -78,6 +87,10 @@ const struct passwd *cmd_self(char *login);
  * upper-case letters, which no recipient (compared in lower case) can
  * match. -1 = refused, 0 = fine. */
 int	cmd_settable(const char *login);
+
+/* Async-signal-safe, for the watchdogs of check and policy: tells syslog
+ * that the process fails open because the database did not answer. */
+void	cmd_syslog_stuck(void);
 
 /* Sends a decision or event to syslog (LOG_MAIL), and to stderr with -v. */
 void	cmd_log(struct ctx *, int prio, const char *fmt, ...)

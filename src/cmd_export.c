@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "csvio.h"
@@ -22,6 +23,7 @@
 #define EXPORT_NUM	24	/* bytes for a 64-bit decimal number */
 #define IMPORT_TXN	100	/* entries written per transaction */
 #define IMPORT_TRIES	50	/* conflicts before a transaction gives up */
+#define IMPORT_PROGRESS	10000	/* entries between progress lines on a tty */
 
 /* The CSV columns, in export's order. */
 enum export_field {
@@ -720,17 +722,23 @@ static int
 import_store(struct store *s, const struct import_set *set, int replace,
     struct err *e)
 {
-	size_t off = 0;
+	size_t off = 0, done = 0;
+	int tty = isatty(STDERR_FILENO);
 
 	if (replace && store_scan(s, "", 0, EXPORT_BATCH, import_wipe_fn,
 	    NULL, e) == -1)
 		return -1;
 	if (set->users != NULL && import_users(set, replace, e) == -1)
 		return -1;
-	while (off < set->len)
+	while (off < set->len) {
 		if (import_retry(s, set, &off, import_txn, e) == -1 ||
 		    store_yield(s, e) == -1)
 			return -1;
+		done += IMPORT_TXN;
+		if (tty && (done % IMPORT_PROGRESS == 0 || off == set->len))
+			fprintf(stderr, "\r%zu of %zu entries%s", done < set->n ?
+			    done : set->n, set->n, off == set->len ? "\n" : "");
+	}
 	if (set->seen != 0 &&
 	    import_retry(s, set, &off, import_count_txn, e) == -1)
 		return -1;

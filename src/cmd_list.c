@@ -323,6 +323,65 @@ stats_row(int csv, const char *name, uint64_t v)
 		printf("%-20s %s\n", name, num);
 }
 
+/* The delay below which a fraction q of the sorted delays lie. */
+static int64_t
+stats_quantile(const struct stats_state *st, double q)
+{
+	size_t i = (size_t)(q * (double)st->ndelay);
+
+	if (st->ndelay == 0)
+		return 0;
+	return st->delay[i < st->ndelay ? i : st->ndelay - 1];
+}
+
+/* The Prometheus text format, for node_exporter's textfile collector. */
+static void
+stats_prometheus(const struct stats_state *st, const char *const *snames)
+{
+	static const double qs[] = { 0.5, 0.9, 0.99 };
+	int64_t sum = 0;
+	size_t i;
+
+	printf("# HELP greylist_entries Entries in the greylist database, by "
+	    "state.\n# TYPE greylist_entries gauge\n");
+	for (i = 0; i < 5; i++)
+		printf("greylist_entries{state=\"%s\"} %" PRIu64 "\n",
+		    snames[i], st->state[i]);
+	printf("# HELP greylist_decisions_total Decisions since the database "
+	    "was made, by reason.\n# TYPE greylist_decisions_total "
+	    "counter\n");
+	for (i = 0; i < CNT_N - 1; i++)
+		printf("greylist_decisions_total{reason=\"%s\"} %" PRIu64
+		    "\n", record_counter_name((int)i), st->count[i]);
+	for (i = 0; i < st->ndelay; i++)
+		sum += st->delay[i];
+	printf("# HELP greylist_delay_seconds Delay of the passed triplets "
+	    "in the database, first attempt to pass.\n"
+	    "# TYPE greylist_delay_seconds summary\n");
+	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+		printf("greylist_delay_seconds{quantile=\"%g\"} %lld\n",
+		    qs[i], (long long)stats_quantile(st, qs[i]));
+	printf("greylist_delay_seconds_sum %lld\n"
+	    "greylist_delay_seconds_count %zu\n", (long long)sum,
+	    st->ndelay);
+}
+
+/* Takes --prometheus out of argv (filter_parse does not know it).
+ * 1 = it was there, 0 = not. */
+static int
+stats_take_prometheus(int *argc, char **argv)
+{
+	int i, j, found = 0;
+
+	for (i = j = 0; i < *argc; i++)
+		if (i > 0 && strcmp(argv[i], "--prometheus") == 0)
+			found = 1;
+		else
+			argv[j++] = argv[i];
+	*argc = j;
+	return found;
+}
+
 int
 cmd_stats(struct ctx *x, int argc, char **argv)
 {
@@ -335,12 +394,15 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 	uint8_t none = 0;
 	struct store *s;
 	struct err e;
-	int i, ret;
+	int i, ret, prom;
 
+	prom = stats_take_prometheus(&argc, argv);
 	if (filter_parse(x, argc, argv, 1, &f) != 0)
 		return EXIT_ERROR;
 	if (f.n > 0)
 		return cmd_error("stats: takes no selectors");
+	if (prom && f.csv)
+		return cmd_error("stats: --csv or --prometheus, not both");
 	memset(&st, 0, sizeof(st));
 	if ((s = cmd_open(x)) == NULL)
 		return EXIT_ERROR;
@@ -350,6 +412,14 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 		free(st.delay);
 		return cmd_error("stats: %s", ret == -1 ? e.msg : "out of memory");
 	}
+	if (st.ndelay > 0)
+		qsort(st.delay, st.ndelay, sizeof(*st.delay), stats_cmp);
+	if (prom) {
+		stats_prometheus(&st, snames);
+		free(st.delay);
+		return fflush(stdout) == EOF ? cmd_error("stats: write error") :
+		    0;
+	}
 	if (f.csv)
 		csvio_row(stdout, hdr, 2);
 	for (i = 0; i < 5; i++)
@@ -357,8 +427,6 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 	for (i = 0; i < CNT_N - 1; i++)
 		stats_row(f.csv, i == CNT_EXEMPT ? "exempt_passes" :
 		    record_counter_name(i), st.count[i]);
-	if (st.ndelay > 0)
-		qsort(st.delay, st.ndelay, sizeof(*st.delay), stats_cmp);
 	stats_row(f.csv, "median_delay", st.ndelay == 0 ? 0 :
 	    (uint64_t)st.delay[st.ndelay / 2]);
 	stats_row(f.csv, "whitelisted_spf", st.named[IDENT_SPF]);

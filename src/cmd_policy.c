@@ -70,6 +70,8 @@ struct pol {
 	char		 buf[POL_BUF];	/* input not yet taken: [start, end) */
 	size_t		 start, end;
 	int		 skip;		/* discarding the rest of a long line */
+	int		 broken;	/* no configuration: DUNNO to all */
+	char		 prepended[POL_LINE_MAX + 1]; /* instance given one */
 	struct pol_req	 r;
 };
 
@@ -93,6 +95,7 @@ pol_watchdog(int sig)
 	if (pol_pending)
 		(void)!write(STDOUT_FILENO, reply, sizeof(reply) - 1);
 	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	cmd_syslog_stuck();
 	_exit(EXIT_ERROR);
 }
 
@@ -111,8 +114,8 @@ pol_arm(int ms)
 /* Under spawn(8) or inetd, stderr is the same socket as stdout, where
  * anything but replies would garble the protocol: messages for stderr go
  * to /dev/null then (decisions still go to syslog). */
-static void
-pol_quiet(struct ctx *x)
+void
+cmd_policy_quiet(struct ctx *x)
 {
 	struct stat out, err;
 	int fd;
@@ -329,6 +332,22 @@ pol_text(const char *reply)
 	return reply + strspn(reply, " ");
 }
 
+/* Whether the message (Postfix's instance) already got its header: one
+ * header a message, not one a recipient. 1 = it did, 0 = not yet (now
+ * noted). */
+static int
+pol_once(struct pol *p)
+{
+	const char *inst = p->r.val[A_INSTANCE];
+
+	if (!(p->r.seen & 1u << A_INSTANCE) || inst[0] == '\0')
+		return 0;
+	if (strcmp(p->prepended, inst) == 0)
+		return 1;
+	snprintf(p->prepended, sizeof(p->prepended), "%s", inst);
+	return 0;
+}
+
 /* Answers one complete request. -1 = cannot write (logged),
  * 0 = answered. */
 static int
@@ -345,6 +364,8 @@ pol_request(struct pol *p)
 
 	if (r->bad[0] == '\0' && r->nattr == 0)
 		snprintf(r->bad, sizeof(r->bad), "empty request");
+	if (p->broken)
+		return pol_reply(p, "DUNNO", NULL);
 	if (r->bad[0] != '\0') {
 		cmd_log(p->x, LOG_WARNING, "policy: malformed request: %s",
 		    r->bad);
@@ -367,12 +388,16 @@ pol_request(struct pol *p)
 	ident_apply(&t, c->client_identity, NULL, NULL,
 	    r->seen & 1u << A_CNAME ? r->val[A_CNAME] : NULL);
 	if (pol_decide(p, &t, &d, &e) == -1) {
-		cmd_log(p->x, LOG_ERR, "policy: %s", e.msg);
+		cmd_log(p->x, LOG_ERR, "policy: failing open: %s (greylist "
+		    "doctor finds the cause)", e.msg);
 		return pol_reply(p, "DUNNO", NULL);
 	}
 	policy_format(c, &t, &d, line, sizeof(line));
-	ret = d.pass ? pol_reply(p, "PREPEND", line) :
-	    pol_reply(p, "DEFER_IF_PERMIT", pol_text(line));
+	if (d.pass && pol_once(p))
+		ret = pol_reply(p, "DUNNO", NULL);
+	else
+		ret = d.pass ? pol_reply(p, "PREPEND", line) :
+		    pol_reply(p, "DEFER_IF_PERMIT", pol_text(line));
 	pol_log(p, &t, &d);
 	return ret;
 }
@@ -531,6 +556,21 @@ pol_run(struct pol *p)
 }
 
 int
+cmd_policy_dunno(struct ctx *x)
+{
+	struct pol *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return EXIT_ERROR;
+	p->x = x;
+	p->broken = 1;
+	pol_signals();
+	(void)pol_run(p);
+	free(p);
+	return EXIT_ERROR;
+}
+
+int
 cmd_policy(struct ctx *x, int argc, char **argv)
 {
 	struct pol *p;
@@ -547,7 +587,7 @@ cmd_policy(struct ctx *x, int argc, char **argv)
 		free(p);
 		return cmd_error("database path too long");
 	}
-	pol_quiet(x);
+	cmd_policy_quiet(x);
 	pol_signals();
 	ret = pol_run(p);
 	pol_hold(1);

@@ -5,18 +5,21 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "policy.h"
 #include "store.h"
 
 #define PURGE_BATCH	500	/* entries per transaction */
+#define PURGE_PROGRESS	10000	/* entries between progress lines on a tty */
 
 struct purge_state {
 	const struct conf *c;
 	int64_t	 now;
 	int	 dry;
-	uint64_t pending, passed, tuplets;
+	int	 tty;		/* stderr is a terminal: show progress */
+	uint64_t seen, pending, passed, tuplets;
 };
 
 static int
@@ -27,6 +30,10 @@ purge_fn(const void *key, size_t klen, const void *val, size_t vlen,
 	struct entry en;
 	int64_t exp;
 
+	if (st->tty && ++st->seen % PURGE_PROGRESS == 0)
+		fprintf(stderr, "\r%" PRIu64 " entries looked at, %" PRIu64
+		    " expired", st->seen, st->pending + st->passed +
+		    st->tuplets);
 	if (entry_decode(key, klen, val, vlen, &en) == -1)
 		return SCAN_NEXT;
 	exp = policy_expiry(st->c, &en);
@@ -58,6 +65,7 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	st.c = &x->conf;
 	st.now = x->now;
+	st.tty = isatty(STDERR_FILENO);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch != 'n')
@@ -78,6 +86,8 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 		ret = store_scan(s, &kinds[i], 1, PURGE_BATCH, purge_fn, &st,
 		    &e);
 	store_close(s);
+	if (st.seen >= PURGE_PROGRESS)
+		fputc('\n', stderr);
 	if (ret == -1)
 		return cmd_error("purge: %s", e.msg);
 	if (!st.dry)

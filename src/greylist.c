@@ -1,6 +1,8 @@
 /* greylist: options, configuration, the clock, and dispatch to commands. */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -27,11 +29,13 @@ static const struct cmd cmds[] = {
 	{ "check", cmd_check, PRIV_MTA,
 	    "check --ip=IP --sender=ADDR --rcpt=ADDR [--helo=NAME] "
 	    "[--spf=RESULT] [--host=NAME]" },
+	{ "doctor", cmd_doctor, PRIV_ADMIN,
+	    "doctor [--user=NAME] [--group=NAME] [--exim-config=FILE]" },
 	{ "list", cmd_list, PRIV_ADMIN,
 	    "list [--csv] [--state=STATE] [--ip=IP] [--sender=ADDR] "
 	    "[--rcpt=ADDR] [--domain=DOMAIN] [--client=ID]" },
 	{ "purge", cmd_purge, PRIV_ADMIN, "purge [--dry-run]" },
-	{ "stats", cmd_stats, PRIV_ADMIN, "stats [--csv]" },
+	{ "stats", cmd_stats, PRIV_ADMIN, "stats [--csv | --prometheus]" },
 	{ "pass", cmd_pass, PRIV_ADMIN,
 	    "pass --ip=IP --sender=ADDR --rcpt=ADDR [--helo=NAME] "
 	    "[--spf=RESULT] [--host=NAME]" },
@@ -64,12 +68,92 @@ usage(FILE *f)
 		fprintf(f, "       greylist %s\n", cmds[i].usage);
 }
 
+/* Set for check, and for policy without a terminal: errors go to syslog
+ * too, since the MTA may keep them from the admin (Postfix's spawn). */
+static const char *log_errors;
+
+/* One line to syslog (LOG_MAIL), or to the datagram socket named by
+ * GREYLIST_SYSLOG, the tests' hook, honoured only when the caller's
+ * environment is trusted (as GREYLIST_NOW is). */
+static void
+cmd_syslog(int prio, const char *msg)
+{
+	const char *path = getenv("GREYLIST_SYSLOG");
+	struct sockaddr_un sun;
+	char line[2300];
+	int fd, n;
+
+	if (path == NULL || priv_secure() ||
+	    strlen(path) >= sizeof(sun.sun_path)) {
+		syslog(prio, "%s", msg);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "<%d>greylist[%ld]: %s",
+	    LOG_MAIL | prio, (long)getpid(), msg);
+	if (n < 0 || (fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC,
+	    0)) == -1)
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	(void)!sendto(fd, line, (size_t)n < sizeof(line) ? (size_t)n :
+	    sizeof(line) - 1, 0, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+}
+
+/* What a watchdog of check or policy sends to syslog from its signal
+ * handler, where syslog(3) may not be called: a socket, the address of
+ * syslog's and the line, made ready at start. */
+static int stuck_fd = -1;
+static struct sockaddr_un stuck_addr;
+static char stuck_line[256];
+static size_t stuck_len;
+
+static void
+cmd_syslog_ready(const char *name)
+{
+	const char *path = getenv("GREYLIST_SYSLOG");
+	int n;
+
+	if (path == NULL || priv_secure() ||
+	    strlen(path) >= sizeof(stuck_addr.sun_path))
+		path = "/dev/log";
+	stuck_addr.sun_family = AF_UNIX;
+	memcpy(stuck_addr.sun_path, path, strlen(path) + 1);
+	n = snprintf(stuck_line, sizeof(stuck_line), "<%d>greylist[%ld]: %s: "
+	    "failing open: database did not answer in time (greylist doctor "
+	    "finds the cause)", LOG_MAIL | LOG_ERR, (long)getpid(), name);
+	if (n > 0 && (size_t)n < sizeof(stuck_line)) {
+		stuck_len = (size_t)n;
+		stuck_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	}
+}
+
+void
+cmd_syslog_stuck(void)
+{
+	if (stuck_fd != -1)
+		(void)!sendto(stuck_fd, stuck_line, stuck_len, MSG_DONTWAIT,
+		    (struct sockaddr *)&stuck_addr, sizeof(stuck_addr));
+}
+
 static void
 cmd_vwarn(const char *fmt, va_list ap)
 {
-	fputs("greylist: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char buf[2048], msg[2200];
+	const char *m = buf;
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "greylist: %s\n", buf);
+	if (log_errors == NULL)
+		return;
+	n = strlen(log_errors);
+	if (strncmp(buf, log_errors, n) == 0 && strncmp(buf + n, ": ", 2) == 0)
+		m += n + 2;	/* "check: ..." from check itself */
+	snprintf(msg, sizeof(msg), "%s: failing open: %s (greylist doctor "
+	    "finds the cause)", log_errors, m);
+	cmd_syslog(LOG_ERR, msg);
 }
 
 int
@@ -103,7 +187,7 @@ cmd_log(struct ctx *x, int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	syslog(prio, "%s", buf);
+	cmd_syslog(prio, buf);
 	if (x->verbose || x->conf.log_stderr)
 		fprintf(stderr, "greylist: %s\n", buf);
 }
@@ -243,8 +327,10 @@ wd_fire(int sig)
 
 	(void)sig;
 	store_watchdog();
-	if (wd_status == EXIT_ERROR)
+	if (wd_status == EXIT_ERROR) {
 		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		cmd_syslog_stuck();
+	}
 	_exit(wd_status);
 }
 
@@ -281,23 +367,21 @@ find_cmd(const char *name)
 }
 
 /* Loads the configuration named by -c (or the default) and -d.
- * -1 = error (printed), 0 = loaded. */
+ * -1 = error (in e), 0 = loaded. */
 static int
-load_conf(struct ctx *x, const char *file, const char *dbdir)
+load_conf(struct ctx *x, const char *file, const char *dbdir, struct err *e)
 {
-	struct err e;
-
 	conf_init(&x->conf, GREYLIST_DBDIR);
+	x->conffile = file != NULL ? file : GREYLIST_CONF;
 	if (priv_secure() && getuid() != 0 && (file != NULL || dbdir != NULL))
-		return cmd_fail("-c and -d are for root only in a setgid "
+		return err_set(e, "-c and -d are for root only in a setgid "
 		    "install");
-	if (conf_load(&x->conf, file != NULL ? file : GREYLIST_CONF,
-	    file == NULL, &e) == -1)
-		return cmd_fail("%s", e.msg);
+	if (conf_load(&x->conf, x->conffile, file == NULL, e) == -1)
+		return -1;
 	if (dbdir != NULL) {
 		free(x->conf.database);
 		if ((x->conf.database = strdup(dbdir)) == NULL)
-			return cmd_fail("%s", strerror(errno));
+			return err_set(e, "%s", strerror(errno));
 	}
 	return 0;
 }
@@ -344,6 +428,7 @@ main(int argc, char *argv[])
 	const char *file = NULL, *dbdir = NULL;
 	const struct cmd *cmd;
 	struct ctx x;
+	struct err e;
 	int ch, ret, t = 0, w = 0;
 
 	if (sig_reset() == -1)
@@ -393,18 +478,31 @@ main(int argc, char *argv[])
 	if ((x.all && (t || argc > optind)) || (x.empty && !(t && w)))
 		return cmd_error("%s", x.all ? "-a goes alone: greylist -a" :
 		    "--empty goes with -tw: greylist -tw --empty");
+	openlog("greylist", LOG_PID, LOG_MAIL);
+	if (cmd->fn == cmd_check ||
+	    (cmd->fn == cmd_policy && !isatty(STDERR_FILENO))) {
+		log_errors = cmd->name;
+		cmd_syslog_ready(cmd->name);
+	}
+	if (cmd->fn == cmd_policy)
+		cmd_policy_quiet(&x);
 	if (set_clock(&x) == -1)
 		ret = cmd_error("GREYLIST_NOW: not a time in epoch seconds");
-	else if (load_conf(&x, file, dbdir) == -1)
-		ret = EXIT_ERROR;
-	else if (!priv_allowed(&x.conf, cmd->priv))
+	else if (load_conf(&x, file, dbdir, &e) == -1) {
+		if (cmd->fn == cmd_doctor) {
+			x.conferr = e.msg;
+			ret = cmd_doctor(&x, argc - optind, argv + optind);
+		} else {
+			ret = cmd_error("%s", e.msg);
+			if (cmd->fn == cmd_policy)
+				ret = cmd_policy_dunno(&x);
+		}
+	} else if (!priv_allowed(&x.conf, cmd->priv))
 		ret = cmd_error("%s: permission denied (needs root or %s)",
 		    cmd->name, cmd->priv == PRIV_ADMIN ?
 		    "the admin_group" : "a user named in mta_users");
-	else {
-		openlog("greylist", LOG_PID, LOG_MAIL);
+	else
 		ret = cmd->fn(&x, argc - optind, argv + optind);
-	}
 	conf_free(&x.conf);
 	priv_free_env(x.userenv);
 	return ret;

@@ -207,6 +207,7 @@ failing_binary() {
 	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
 	assert_line '250 Accepted'
 	assert_regex "$stderr" "LOG: .*greylist check failed \\(exit 2\\), accepting: greylist: $CONF: line $BAD_LINE: "
+	assert_regex "$stderr" "; greylist doctor finds why"
 }
 
 @test "with GREYLIST_FAIL_CLOSED a missing greylist binary defers the recipient" {

@@ -11,13 +11,17 @@ S=alice@example.org
 R=bob@example.net
 PDEFER5='DEFER_IF_PERMIT 4.7.1 Greylisted, please retry later retry=00:05:00'
 
-# req STATE IP SENDER RCPT: one request as Postfix 3.7 writes it.
+# req STATE IP SENDER RCPT: one request as Postfix 3.7 writes it, each
+# for a message of its own (instance ends .0, .1, ... within a test).
 req() {
+	local f=$BATS_TEST_TMPDIR/instance n
+	n=$(cat "$f" 2>/dev/null || echo 0)
+	echo $((n + 1)) >"$f"
 	printf '%s\n' request=smtpd_access_policy "protocol_state=$1" \
 		protocol_name=ESMTP "client_address=$2" client_name=unknown \
 		reverse_client_name=unknown helo_name=mx.example.org \
 		"sender=$3" "recipient=$4" recipient_count=0 queue_id= \
-		instance=1a2b.655a1b00.c3d4e.0 size=0 etrn_domain= stress= \
+		"instance=1a2b.655a1b00.c3d4e.$n" size=0 etrn_domain= stress= \
 		sasl_method= sasl_username= sasl_sender= ccert_subject= \
 		ccert_issuer= ccert_fingerprint= ccert_pubkey_fingerprint= \
 		encryption_protocol= encryption_cipher= encryption_keysize=0 \
@@ -325,7 +329,7 @@ O2=mail-eopbgr10051.outbound.protection.outlook.com
 	assert_regex "${stderr_lines[3]}" '^greylist: policy: .'
 	assert_equal "${#stderr_lines[@]}" 4
 	[ -n "${GREYLIST_TEST_REDIS:-}" ] ||
-		assert_equal "${stderr_lines[0]}" "greylist: policy: $DB: not a directory"
+		assert_equal "${stderr_lines[0]}" "greylist: policy: failing open: $DB: not a directory (greylist doctor finds the cause)"
 }
 
 @test "a database busy beyond the timeout gets DUNNO within the bound and the process goes on" {

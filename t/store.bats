@@ -200,9 +200,9 @@ logs() {
 	assert_reply "$DEFER4"
 }
 
-@test "the database directory is created group-only" {
+@test "the database directory is created group-only and setgid, so that its files keep its group" {
 	run -1 check_at $T0 192.0.2.1 a@example.org b@example.net
-	assert_equal "$(stat -c %a "$DB")" 770
+	assert_equal "$(stat -c %a "$DB")" 2770
 	assert_equal "$(stat -c %a "$DB/greylist.db")" 660
 	assert_equal "$(stat -c %a "$DB/lock")" 660
 }

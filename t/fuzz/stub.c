@@ -84,6 +84,11 @@ cmd_watchdog_status(int status)
 	(void)status;
 }
 
+void
+cmd_syslog_stuck(void)
+{
+}
+
 struct store *
 cmd_open(struct ctx *x)
 {

@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# What the MTA path tells the admin: errors of check and policy reach
+# syslog (the MTA may keep stderr from them) pointing at greylist doctor,
+# policy answers DUNNO without a usable configuration, and a message gets
+# one header however many recipients pass.
+
+load test_helper
+load syslog_helper
+
+IP=192.0.2.1
+S=alice@example.org
+
+setup() {
+	setup_db
+	syslog_start
+}
+
+teardown() {
+	syslog_stop
+}
+
+# rcpt RCPT [INSTANCE]: one RCPT request as Postfix writes it.
+rcpt() {
+	printf '%s\n' request=smtpd_access_policy protocol_state=RCPT \
+		"client_address=$IP" "sender=$S" "recipient=$1" \
+		"instance=${2:-1a2b.655a1b00.c3d4e.0}" ''
+}
+
+@test "check logs a config error to syslog and names greylist doctor" {
+	conf 'embargo soon'
+	run -2 --separate-stderr gl check --ip=$IP --sender=$S --rcpt=a@example.net
+	assert_regex "$stderr" "^greylist: $CONF: line 2: "
+	syslog_has "^<19>greylist\[[0-9]+\]: check: failing open: $CONF: line 2: .*greylist doctor"
+}
+
+@test "check logs a usage error to syslog once, without its own prefix twice" {
+	run -2 gl check --ip=$IP --sender=$S
+	syslog_has '^<19>greylist\[[0-9]+\]: check: failing open: --ip, --sender and --rcpt are required \(greylist doctor finds the cause\)$'
+}
+
+@test "check logs a database it cannot create to syslog" {
+	bdb_only "the database directory"
+	: >"$BATS_TEST_TMPDIR/file"
+	printf 'database %s\n' "$BATS_TEST_TMPDIR/file/db" >"$CONF"
+	run -2 gl check --ip=$IP --sender=$S --rcpt=a@example.net
+	syslog_has "check: failing open: $BATS_TEST_TMPDIR/file/db: Not a directory"
+}
+
+@test "policy with a bad config answers DUNNO to every request and logs why" {
+	conf 'embargo soon'
+	run -2 --separate-stderr policy_in "$(rcpt a@example.net; rcpt b@example.net)"
+	assert_equal "$output" "$(printf 'action=DUNNO\n\naction=DUNNO\n')"
+	syslog_has "^<19>greylist\[[0-9]+\]: policy: failing open: $CONF: line 2: .*greylist doctor"
+}
+
+@test "policy under spawn(8) keeps a config error off the reply socket" {
+	conf 'embargo soon'
+	# stdout and stderr are one socket, as spawn(8) makes them.
+	run -2 python3 -c '
+import socket, subprocess, sys
+a, b = socket.socketpair()
+p = subprocess.Popen(sys.argv[1:], stdin=b, stdout=b, stderr=b)
+b.close()
+a.sendall(sys.stdin.buffer.read())
+a.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    d = a.recv(4096)
+    if not d:
+        break
+    out += d
+sys.stdout.buffer.write(out)
+sys.exit(p.wait())
+' "$GREYLIST_BIN" -c "$CONF" policy < <(rcpt a@example.net)
+	assert_equal "$output" 'action=DUNNO'
+	syslog_has "policy: failing open: $CONF: line 2: "
+}
+
+@test "a message to three recipients that pass gets one header" {
+	conf 'no_delay 192.0.2.0/24'
+	run -0 policy_in "$(rcpt a@example.net; rcpt b@example.net; rcpt c@example.net)"
+	assert_equal "$(grep -c '^action=PREPEND X-Greylist: ' <<<"$output")" 1
+	assert_equal "$(grep -c '^action=DUNNO$' <<<"$output")" 2
+	assert_equal "${lines[0]%%:*}" 'action=PREPEND X-Greylist'
+}
+
+@test "the next message in the same session gets its own header" {
+	conf 'no_delay 192.0.2.0/24'
+	run -0 policy_in "$(rcpt a@example.net m1; rcpt b@example.net m1; rcpt a@example.net m2)"
+	assert_equal "$(grep -c '^action=PREPEND X-Greylist: ' <<<"$output")" 2
+	assert_regex "${lines[2]}" '^action=PREPEND X-Greylist: '
+}
+
+# policy_in INPUT: the policy command with the test's config on INPUT.
+policy_in() {
+	printf '%s\n\n' "$1" | GREYLIST_NOW=$T0 "$GREYLIST_BIN" -c "$CONF" policy
+}
+
+# hang_so: a library whose pwrite never returns, as a log write behind a
+# mutex that a killed process left held; prints its path.
+hang_so() {
+	command -v cc >/dev/null || skip "no C compiler"
+	cat >"$BATS_TEST_TMPDIR/hang.c" <<-'EOF'
+	#define _GNU_SOURCE
+	#include <sys/types.h>
+	#include <unistd.h>
+	ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
+	{
+		(void)fd; (void)b; (void)n; (void)o;
+		for (;;)
+			pause();
+	}
+	ssize_t pwrite64(int fd, const void *b, size_t n, off64_t o)
+	{
+		return pwrite(fd, b, n, (off_t)o);
+	}
+	EOF
+	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/hang.so" "$BATS_TEST_TMPDIR/hang.c"
+	echo "$BATS_TEST_TMPDIR/hang.so"
+}
+
+@test "a check that its watchdog ends tells syslog why it fails open" {
+	bdb_only "a log write that hangs"
+	local so
+	so=$(hang_so)
+	run -1 check_at "$T0" "$IP" "$S" a@example.net
+	conf 'timeout 300ms'
+	run -2 env LD_PRELOAD="$so" ASAN_OPTIONS=verify_asan_link_order=0 \
+		GREYLIST_NOW="$T0" "$GREYLIST_BIN" -c "$CONF" check --ip=198.51.100.1 \
+		--sender=$S --rcpt=a@example.net
+	syslog_has '^<19>greylist\[[0-9]+\]: check: failing open: database did not answer in time \(greylist doctor finds the cause\)$'
+}
+
+@test "a policy process that its watchdog ends tells syslog why it fails open" {
+	bdb_only "a log write that hangs"
+	local so
+	so=$(hang_so)
+	run -1 check_at "$T0" "$IP" "$S" a@example.net
+	conf 'timeout 300ms'
+	run -2 env LD_PRELOAD="$so" ASAN_OPTIONS=verify_asan_link_order=0 \
+		GREYLIST_NOW="$T0" "$GREYLIST_BIN" -c "$CONF" policy < <(
+		printf '%s\n' request=smtpd_access_policy protocol_state=RCPT \
+			client_address=198.51.100.1 "sender=$S" recipient=b@example.net '')
+	syslog_has '^<19>greylist\[[0-9]+\]: policy: failing open: database did not answer in time'
+}
