@@ -128,9 +128,33 @@ doc_binary(struct doc *d)
 		    d->exim_conf);
 }
 
-/* The files in the database directory: each in its group, group rw. */
+static void	doc_files(struct doc *, const char *, gid_t, int);
+
+/* DIR/users, where the user commands write their settings: a directory
+ * of the group, group rwx and setgid, whose files are checked in turn.
+ * 0 = as it should be, 1 = not (said). */
+static int
+doc_usersdir(struct doc *d, const char *path, const struct stat *st,
+    gid_t gid)
+{
+	char how[96];
+
+	if (st->st_gid == gid && (st->st_mode & 02070) == 02070) {
+		doc_files(d, path, gid, 0);
+		return 0;
+	}
+	perm_describe(path, how, sizeof(how));
+	doctor_say(d, 0, "%s (%s) is not a directory of group %s, mode 2770: "
+	    "user commands cannot put their settings in force; fix: chgrp -R "
+	    "%s %s && chmod 2770 %s && chmod g+rw %s/*", path, how, d->group,
+	    d->group, path, path, path);
+	return 1;
+}
+
+/* The files in the database directory (top: and its users directory):
+ * each in its group, group rw. */
 static void
-doc_files(struct doc *d, const char *dir, gid_t gid)
+doc_files(struct doc *d, const char *dir, gid_t gid, int top)
 {
 	char path[4096], how[96];
 	struct dirent *de;
@@ -146,6 +170,11 @@ doc_files(struct doc *d, const char *dir, gid_t gid)
 		    de->d_name) >= sizeof(path) ||
 		    lstat(path, &st) == -1)
 			continue;
+		if (top && S_ISDIR(st.st_mode) &&
+		    strcmp(de->d_name, "users") == 0) {
+			bad += doc_usersdir(d, path, &st, gid);
+			continue;
+		}
 		n++;
 		if (S_ISREG(st.st_mode) && st.st_gid == gid &&
 		    (st.st_mode & 0060) == 0060)
@@ -187,7 +216,7 @@ doc_dir(struct doc *d)
 	else
 		doctor_say(d, 1, "database directory %s: %s", dir, how);
 	if (S_ISDIR(st.st_mode) && gr != NULL)
-		doc_files(d, dir, gr->gr_gid);
+		doc_files(d, dir, gr->gr_gid, 1);
 }
 
 /* Whether a datagram reaches the syslog socket (GREYLIST_SYSLOG, the

@@ -129,6 +129,22 @@ problems() {
 	assert_line --regexp "^problem: gldocmta cannot decide, its checks fail open: .*Permission denied"
 }
 
+@test "doctor finds a users directory, or a user's settings file, not the group's" {
+	bdb_only "files of the Berkeley DB directory"
+	run -1 gl check --ip=192.0.2.1 --sender=a@example.org --rcpt=b@example.net
+	printf 'greylist-user 1\ngreylisting off 1700000000\n' >"$DB/users/gldocusr"
+	chgrp root "$DB/users/gldocusr"
+	chmod 660 "$DB/users/gldocusr"
+	run -1 doctor
+	assert_line "problem: $DB/users/gldocusr (owner root:root, mode 0660) is not a group read-write file of group gldocgrp; fix: chgrp -R gldocgrp $DB/users && chmod -R g+rw $DB/users"
+	chgrp gldocgrp "$DB/users/gldocusr"
+	chmod 00750 "$DB/users"
+	run -1 doctor
+	assert_line --partial "problem: $DB/users (owner root:gldocgrp, mode 0750) is not a directory of group gldocgrp, mode 2770"
+	chmod 2770 "$DB/users"
+	run -0 doctor
+}
+
 @test "doctor finds a missing group" {
 	run -1 doctor --group=gldocnone
 	assert_line --partial 'problem: group gldocnone does not exist; fix: groupadd --system gldocnone'
