@@ -45,6 +45,9 @@ static const struct cmd cmds[] = {
 	    "import [--replace] [FILE] | import --postgrey FILE" },
 	{ "batch", cmd_batch, PRIV_MTA, "batch" },
 	{ "policy", cmd_policy, PRIV_MTA, "policy" },
+	{ "serve", cmd_serve, PRIV_MTA,
+	    "serve [--socket=PATH] [--listen=ADDRESS:PORT] [--max-conn=N] "
+	    "[--idle=SECONDS]" },
 };
 
 static void
@@ -228,6 +231,35 @@ cmd_watchdog(int ms)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* The start-up bound: armed first thing in main, before the options, the
+ * configuration (a file on a hung network file system, a user database
+ * that does not answer) or anything else that can block, so that the MTA
+ * needs no timeout(1) around the program. What the caller left behind
+ * cannot disarm it: SIGALRM is unblocked, its disposition set and any
+ * inherited timer replaced. Commands other than check end it before they
+ * run (wd_early_end); check replaces it with the database timeout once
+ * its arguments are read. */
+static void
+wd_early(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	cmd_watchdog(WD_START_MS);
+}
+
+static void
+wd_early_end(void)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	signal(SIGALRM, SIG_DFL);
+}
+
 void
 cmd_watchdog_status(int status)
 {
@@ -245,12 +277,18 @@ find_cmd(const char *name)
 	return NULL;
 }
 
+/* -c and -d, kept for cmd_reload. */
+static const char *conf_file, *conf_dbdir;
+
 /* Loads the configuration named by -c (or the default) and -d.
  * -1 = error (printed), 0 = loaded. */
 static int
 load_conf(struct ctx *x, const char *file, const char *dbdir)
 {
 	struct err e;
+
+	conf_file = file;
+	conf_dbdir = dbdir;
 
 	conf_init(&x->conf, GREYLIST_DBDIR);
 	if (priv_secure() && getuid() != 0 && (file != NULL || dbdir != NULL))
@@ -265,6 +303,24 @@ load_conf(struct ctx *x, const char *file, const char *dbdir)
 			return cmd_fail("%s", strerror(errno));
 	}
 	return 0;
+}
+
+int
+cmd_reload(struct ctx *x, struct conf *old)
+{
+	*old = x->conf;
+	if (load_conf(x, conf_file, conf_dbdir) == 0)
+		return 0;
+	conf_free(&x->conf);
+	x->conf = *old;
+	return -1;
+}
+
+void
+cmd_reload_undo(struct ctx *x, struct conf *old)
+{
+	conf_free(&x->conf);
+	x->conf = *old;
 }
 
 /* The command named by the arguments left after the options: -t and
@@ -311,6 +367,7 @@ main(int argc, char *argv[])
 	int ch, ret, t = 0, w = 0;
 
 	memset(&x, 0, sizeof(x));
+	wd_early();
 	umask(007);
 	signal(SIGBUS, crashed);
 	signal(SIGSEGV, crashed);
@@ -357,6 +414,8 @@ main(int argc, char *argv[])
 		    cmd->name, cmd->priv == PRIV_ADMIN ?
 		    "the admin_group" : "a user named in mta_users");
 	else {
+		if (cmd->fn != cmd_check)
+			wd_early_end();
 		openlog("greylist", LOG_PID, LOG_MAIL);
 		ret = cmd->fn(&x, argc - optind, argv + optind);
 	}
