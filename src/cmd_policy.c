@@ -519,10 +519,16 @@ pol_requests(struct pol *p)
 	return 0;
 }
 
+int
+pol_partial(const struct pol *p)
+{
+	return p->r.nattr > 0 || p->r.bad[0] != '\0' || p->end > p->start;
+}
+
 void
 pol_eof(struct pol *p)
 {
-	if (p->r.nattr > 0 || p->r.bad[0] != '\0' || p->end > p->start)
+	if (pol_partial(p))
 		cmd_log(p->x, LOG_WARNING, "policy: input ended inside a "
 		    "request; not answered");
 }

@@ -18,8 +18,9 @@
  *
  * Bounds: a line of at most SRV_LINE_MAX bytes, srv_max connections (the
  * listening sockets are not polled while that many are open, and the
- * kernel's backlog holds the rest), srv_idle_ms without input before a
- * connection is closed, a reply the client does not read closes it. The
+ * kernel's backlog holds the rest), idle_ms from a connection's last
+ * complete request (or its start) to the end of the next before it is
+ * closed, and a reply the client does not read closes it. The
  * store is used as check uses it (the same crash safety): a request runs
  * under the watchdog, no transaction stays open between requests, and
  * the recovery mark (DIR/recover) is looked for before every request and
@@ -483,17 +484,19 @@ srv_input(struct srv *v, struct conn *c)
 		;
 	if (n == -1)
 		return errno == EAGAIN ? 0 : -1;
-	c->deadline = srv_ms() + v->idle_ms;
-	if (c->proto == P_POLICY) {
-		if (n == 0)
-			pol_eof(c->pol);
-		return n == 0 ? -1 : srv_policy(v, c, (size_t)n);
-	}
-	c->len += (size_t)n;
+	if (c->proto == P_POLICY && n == 0)
+		pol_eof(c->pol);
+	else if (c->proto == P_POLICY && srv_policy(v, c, (size_t)n) == -1)
+		return -1;
+	c->len += c->proto == P_POLICY ? 0 : (size_t)n;
 	if (c->proto == P_NEW && c->len > 0 && srv_choose(v, c, n == 0) == -1)
 		return -1;
 	else if (c->proto == P_LINE && srv_lines(v, c, n == 0) == -1)
 		return -1;
+	/* The idle time runs from the last complete request: a client
+	 * sending a byte now and then gains nothing. */
+	if (c->proto == P_POLICY ? !pol_partial(c->pol) : c->len == 0)
+		c->deadline = srv_ms() + v->idle_ms;
 	return n == 0 ? -1 : 0;
 }
 

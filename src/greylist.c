@@ -201,17 +201,21 @@ cmd_open(struct ctx *x)
 	return s;
 }
 
-static volatile sig_atomic_t wd_status = EXIT_ERROR;
+static volatile sig_atomic_t wd_status = EXIT_ERROR, wd_starting;
 
 static void
 wd_fire(int sig)
 {
 	static const char msg[] = "greylist: database did not answer in "
 	    "time; failing open\n";
+	static const char start[] = "greylist: did not start in time "
+	    "(configuration or user database stuck); failing open\n";
 
 	(void)sig;
 	store_watchdog();
-	if (wd_status == EXIT_ERROR)
+	if (wd_status == EXIT_ERROR && wd_starting)
+		(void)!write(STDERR_FILENO, start, sizeof(start) - 1);
+	else if (wd_status == EXIT_ERROR)
 		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
 	_exit(wd_status);
 }
@@ -222,6 +226,7 @@ cmd_watchdog(int ms)
 	struct itimerval it;
 	struct sigaction sa;
 
+	wd_starting = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = wd_fire;
 	sigaction(SIGALRM, &sa, NULL);
@@ -248,6 +253,7 @@ wd_early(void)
 	sigaddset(&set, SIGALRM);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	cmd_watchdog(WD_START_MS);
+	wd_starting = 1;
 }
 
 static void

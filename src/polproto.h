@@ -26,6 +26,9 @@ int	pol_feed(struct pol *, size_t n, struct store **s);
  * reply (logged), 0 = done. */
 int	pol_requests(struct pol *);
 
+/* 1 = part of a request has arrived, 0 = none. */
+int	pol_partial(const struct pol *);
+
 /* At the end of the input: logs a request left incomplete. */
 void	pol_eof(struct pol *);
 
