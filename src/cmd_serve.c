@@ -67,6 +67,7 @@
 #define SRV_IDLE_S	60	/* s without input before a close, default */
 #define SRV_TICK_MS	100	/* ms between looks for DIR/recover */
 #define SRV_REPLY_MAX	1100	/* bytes; policy_format's line is < 1024 */
+#define SRV_READS	16	/* reads of one connection in a row */
 
 enum { P_NEW, P_LINE, P_POLICY };
 
@@ -466,9 +467,10 @@ srv_choose(struct srv *v, struct conn *c, int eof)
 	return srv_policy(v, c, c->len);
 }
 
-/* Reads what a connection sent and answers it. -1 = close, 0 = go on. */
+/* Reads once what a connection sent and answers it. -1 = close,
+ * 0 = nothing more to read now, 1 = read (read again). */
 static int
-srv_input(struct srv *v, struct conn *c)
+srv_read1(struct srv *v, struct conn *c)
 {
 	char *at;
 	size_t room;
@@ -497,7 +499,22 @@ srv_input(struct srv *v, struct conn *c)
 	 * sending a byte now and then gains nothing. */
 	if (c->proto == P_POLICY ? !pol_partial(c->pol) : c->len == 0)
 		c->deadline = srv_ms() + v->idle_ms;
-	return n == 0 ? -1 : 0;
+	return n == 0 ? -1 : 1;
+}
+
+/* Reads and answers until the connection has nothing more to say: the
+ * end of input that Exim sends right after its line is then seen at
+ * once, and the connection closed without another round of the loop;
+ * at most SRV_READS reads, so that a busy client cannot hold up the
+ * others. -1 = close, 0 = go on. */
+static int
+srv_input(struct srv *v, struct conn *c)
+{
+	int ret, n = 0;
+
+	while ((ret = srv_read1(v, c)) == 1 && ++n < SRV_READS)
+		;
+	return ret == -1 ? -1 : 0;
 }
 
 /* Accepts what the listening socket lfd has waiting, up to the limit. */
@@ -524,6 +541,9 @@ srv_accept(struct srv *v, int lfd)
 		c->len = 0;
 		c->deadline = srv_ms() + v->idle_ms;
 		v->n++;
+		/* The request is usually there already. */
+		if (srv_input(v, c) == -1)
+			srv_close(v, c);
 	}
 }
 
