@@ -8,6 +8,7 @@
 #define DEF_IPV4_PREFIX	24		/* bits; senders' farms rotate within a /24 */
 #define DEF_IPV6_PREFIX	64		/* bits; one site's LAN */
 #define DEF_TIMEOUT_MS	1000		/* ms; longest a check waits for the database before failing open */
+#define WD_START_MS	5000		/* ms; bound on a check's start-up (options, configuration) */
 #define DEF_HEADER	"X-Greylist"
 #define DEF_REPLY	"451 4.7.1 Greylisted, please retry later retry=%r"
 #define DEF_ADMIN_GROUP	"root"

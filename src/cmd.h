@@ -49,6 +49,7 @@ void	cmd_policy_quiet(struct ctx *);
 /* Without a usable configuration: DUNNO to every request until the end
  * of the input. Returns EXIT_ERROR. */
 int	cmd_policy_dunno(struct ctx *);
+int	cmd_serve(struct ctx *, int, char **);	/* cmd_serve.c */
 int	cmd_mine(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_toggle(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_whitelist(struct ctx *, int, char **); /* cmd_user.c */
@@ -72,6 +73,13 @@ void	cmd_log_decision(struct ctx *, const struct tuple *,
  * (a long run: it takes the store's checkpoints), with the ticking
  * watchdog, printing the error. NULL = failed. */
 struct store *cmd_open(struct ctx *);
+
+/* Loads the configuration again from where main loaded it, the old one
+ * moved to *old (the caller frees it or puts it back with
+ * cmd_reload_undo). -1 = error (printed; the old one still in force),
+ * 0 = loaded. */
+int	cmd_reload(struct ctx *, struct conf *old);
+void	cmd_reload_undo(struct ctx *, struct conf *old);
 
 /* Prints "greylist: MESSAGE" on stderr; returns EXIT_ERROR. */
 int	cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "polproto.h"
 #include "policy.h"
 #include "priv.h"
 #include "store.h"
@@ -64,6 +65,7 @@ struct pol_req {
 
 struct pol {
 	struct ctx	*x;
+	int		 out;		/* where replies go */
 	struct store	*s;		/* NULL while closed */
 	char		 mark[PATH_MAX];	/* DIR/recover */
 	int		 fixed;		/* GREYLIST_NOW given: x->now always */
@@ -211,7 +213,7 @@ pol_reply(struct pol *p, const char *action, const char *text)
 		ret = snprintf(out, sizeof(out), "action=DUNNO\n\n");
 	len = (size_t)ret;
 	while (off < len) {
-		if ((n = write(STDOUT_FILENO, out + off, len - off)) == -1) {
+		if ((n = write(p->out, out + off, len - off)) == -1) {
 			if (errno == EINTR)
 				continue;
 			cmd_log(p->x, LOG_ERR, "policy: cannot write the "
@@ -524,35 +526,96 @@ pol_fill(struct pol *p)
 	return n > 0;
 }
 
-/* Answers requests until the end of the input. Returns the exit status. */
-static int
-pol_run(struct pol *p)
+int
+pol_requests(struct pol *p)
 {
 	char *line;
 	size_t len;
 	int ret;
 
+	while (pol_line(p, &line, &len) == 1) {
+		if (pol_take(p, line, len) == 0)
+			continue;
+		pol_hold(1);
+		ret = pol_request(p);
+		pol_hold(0);
+		if (ret == -1)
+			return -1;
+		p->r.seen = 0;
+		p->r.nattr = 0;
+		p->r.bad[0] = '\0';
+	}
+	return 0;
+}
+
+int
+pol_partial(const struct pol *p)
+{
+	return p->r.nattr > 0 || p->r.bad[0] != '\0' || p->end > p->start;
+}
+
+void
+pol_eof(struct pol *p)
+{
+	if (pol_partial(p))
+		cmd_log(p->x, LOG_WARNING, "policy: input ended inside a "
+		    "request; not answered");
+}
+
+size_t
+pol_space(struct pol *p, char **at)
+{
+	*at = p->buf + p->end;
+	return sizeof(p->buf) - p->end;
+}
+
+int
+pol_feed(struct pol *p, size_t n, struct store **s)
+{
+	int ret;
+
+	p->end += n;
+	p->s = *s;
+	ret = pol_requests(p);
+	*s = p->s;
+	p->s = NULL;
+	return ret;
+}
+
+/* Answers requests until the end of the input. Returns the exit status. */
+static int
+pol_run(struct pol *p)
+{
+	int ret;
+
 	for (;;) {
-		while (pol_line(p, &line, &len) == 1) {
-			if (pol_take(p, line, len) == 0)
-				continue;
-			pol_hold(1);
-			ret = pol_request(p);
-			pol_hold(0);
-			if (ret == -1)
-				return EXIT_ERROR;
-			p->r.seen = 0;
-			p->r.nattr = 0;
-			p->r.bad[0] = '\0';
-		}
+		if (pol_requests(p) == -1)
+			return EXIT_ERROR;
 		if ((ret = pol_fill(p)) <= 0)
 			break;
 	}
-	if (ret == 0 && (p->r.nattr > 0 || p->r.bad[0] != '\0' ||
-	    p->end > p->start))
-		cmd_log(p->x, LOG_WARNING, "policy: input ended inside a "
-		    "request; not answered");
+	if (ret == 0)
+		pol_eof(p);
 	return ret == 0 ? EXIT_PASS : EXIT_ERROR;
+}
+
+struct pol *
+pol_new(struct ctx *x, int out)
+{
+	struct pol *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->x = x;
+	p->out = out;
+	p->fixed = getenv("GREYLIST_NOW") != NULL && !priv_secure();
+	if ((size_t)snprintf(p->mark, sizeof(p->mark), "%s/recover",
+	    x->conf.database) >= sizeof(p->mark)) {
+		free(p);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return p;
 }
 
 int
@@ -563,6 +626,7 @@ cmd_policy_dunno(struct ctx *x)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return EXIT_ERROR;
 	p->x = x;
+	p->out = STDOUT_FILENO;
 	p->broken = 1;
 	pol_signals();
 	(void)pol_run(p);
@@ -578,15 +642,8 @@ cmd_policy(struct ctx *x, int argc, char **argv)
 
 	if (argc > 1)
 		return cmd_error("policy: unexpected argument '%s'", argv[1]);
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = pol_new(x, STDOUT_FILENO)) == NULL)
 		return cmd_error("policy: %s", strerror(errno));
-	p->x = x;
-	p->fixed = getenv("GREYLIST_NOW") != NULL && !priv_secure();
-	if ((size_t)snprintf(p->mark, sizeof(p->mark), "%s/recover",
-	    x->conf.database) >= sizeof(p->mark)) {
-		free(p);
-		return cmd_error("database path too long");
-	}
 	cmd_policy_quiet(x);
 	pol_signals();
 	ret = pol_run(p);

@@ -53,6 +53,9 @@ static const struct cmd cmds[] = {
 	{ "batch", cmd_batch, PRIV_MTA, "batch" },
 	{ "policy", cmd_policy, PRIV_MTA, "policy" },
 	{ "checkpoint", cmd_checkpoint, PRIV_ADMIN, "checkpoint" },
+	{ "serve", cmd_serve, PRIV_MTA,
+	    "serve [--socket=PATH] [--listen=ADDRESS:PORT] [--max-conn=N] "
+	    "[--idle=SECONDS]" },
 };
 
 static void
@@ -317,18 +320,23 @@ cmd_open(struct ctx *x)
 	return s;
 }
 
-static volatile sig_atomic_t wd_status = EXIT_ERROR;
+static volatile sig_atomic_t wd_status = EXIT_ERROR, wd_starting;
 
 static void
 wd_fire(int sig)
 {
 	static const char msg[] = "greylist: database did not answer in "
 	    "time; failing open\n";
+	static const char start[] = "greylist: did not start in time "
+	    "(configuration or user database stuck); failing open\n";
 
 	(void)sig;
 	store_watchdog();
 	if (wd_status == EXIT_ERROR) {
-		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		if (wd_starting)
+			(void)!write(STDERR_FILENO, start, sizeof(start) - 1);
+		else
+			(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
 		cmd_syslog_stuck();
 	}
 	_exit(wd_status);
@@ -340,6 +348,7 @@ cmd_watchdog(int ms)
 	struct itimerval it;
 	struct sigaction sa;
 
+	wd_starting = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = wd_fire;
 	sigaction(SIGALRM, &sa, NULL);
@@ -347,6 +356,36 @@ cmd_watchdog(int ms)
 	it.it_value.tv_sec = ms / 1000;
 	it.it_value.tv_usec = (ms % 1000) * 1000;
 	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* The start-up bound: armed first thing in main, before the options, the
+ * configuration (a file on a hung network file system, a user database
+ * that does not answer) or anything else that can block, so that the MTA
+ * needs no timeout(1) around the program. What the caller left behind
+ * cannot disarm it: SIGALRM is unblocked, its disposition set and any
+ * inherited timer replaced. Commands other than check end it before they
+ * run (wd_early_end); check replaces it with the database timeout once
+ * its arguments are read. */
+static void
+wd_early(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	cmd_watchdog(WD_START_MS);
+	wd_starting = 1;
+}
+
+static void
+wd_early_end(void)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	signal(SIGALRM, SIG_DFL);
 }
 
 void
@@ -366,11 +405,16 @@ find_cmd(const char *name)
 	return NULL;
 }
 
+/* -c and -d, kept for cmd_reload. */
+static const char *conf_file, *conf_dbdir;
+
 /* Loads the configuration named by -c (or the default) and -d.
  * -1 = error (in e), 0 = loaded. */
 static int
 load_conf(struct ctx *x, const char *file, const char *dbdir, struct err *e)
 {
+	conf_file = file;
+	conf_dbdir = dbdir;
 	conf_init(&x->conf, GREYLIST_DBDIR);
 	x->conffile = file != NULL ? file : GREYLIST_CONF;
 	if (priv_secure() && getuid() != 0 && (file != NULL || dbdir != NULL))
@@ -384,6 +428,27 @@ load_conf(struct ctx *x, const char *file, const char *dbdir, struct err *e)
 			return err_set(e, "%s", strerror(errno));
 	}
 	return 0;
+}
+
+int
+cmd_reload(struct ctx *x, struct conf *old)
+{
+	struct err e;
+
+	*old = x->conf;
+	if (load_conf(x, conf_file, conf_dbdir, &e) == 0)
+		return 0;
+	cmd_log(x, LOG_ERR, "%s", e.msg);
+	conf_free(&x->conf);
+	x->conf = *old;
+	return -1;
+}
+
+void
+cmd_reload_undo(struct ctx *x, struct conf *old)
+{
+	conf_free(&x->conf);
+	x->conf = *old;
 }
 
 /* The command named by the arguments left after the options: -t and
@@ -416,6 +481,34 @@ pick_cmd(int argc, char **argv, int t, int w)
 	return cmd;
 }
 
+/* Loads the configuration and runs cmd with the rest of the arguments;
+ * its exit status. check stays under the start-up watchdog until it arms
+ * its own; doctor runs even without a configuration, and policy then
+ * answers DUNNO. */
+static int
+run_cmd(struct ctx *x, const struct cmd *cmd, const char *file,
+    const char *dbdir, int argc, char **argv)
+{
+	struct err e;
+	int loaded = load_conf(x, file, dbdir, &e);
+
+	if (cmd->fn != cmd_check)
+		wd_early_end();
+	if (loaded == -1 && cmd->fn == cmd_doctor) {
+		x->conferr = e.msg;
+		return cmd_doctor(x, argc, argv);
+	}
+	if (loaded == -1) {
+		cmd_error("%s", e.msg);
+		return cmd->fn == cmd_policy ? cmd_policy_dunno(x) : EXIT_ERROR;
+	}
+	if (!priv_allowed(&x->conf, cmd->priv))
+		return cmd_error("%s: permission denied (needs root or %s)",
+		    cmd->name, cmd->priv == PRIV_ADMIN ?
+		    "the admin_group" : "a user named in mta_users");
+	return cmd->fn(x, argc, argv);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -428,12 +521,12 @@ main(int argc, char *argv[])
 	const char *file = NULL, *dbdir = NULL;
 	const struct cmd *cmd;
 	struct ctx x;
-	struct err e;
 	int ch, ret, t = 0, w = 0;
 
 	if (sig_reset() == -1)
 		return cmd_error("cannot reset signals: %s", strerror(errno));
 	memset(&x, 0, sizeof(x));
+	wd_early();
 	umask(007);
 	if (priv_secure() && priv_sanitize(&x.userenv) == -1)
 		return cmd_error("GREYLIST_* variables are for root only in a "
@@ -488,21 +581,9 @@ main(int argc, char *argv[])
 		cmd_policy_quiet(&x);
 	if (set_clock(&x) == -1)
 		ret = cmd_error("GREYLIST_NOW: not a time in epoch seconds");
-	else if (load_conf(&x, file, dbdir, &e) == -1) {
-		if (cmd->fn == cmd_doctor) {
-			x.conferr = e.msg;
-			ret = cmd_doctor(&x, argc - optind, argv + optind);
-		} else {
-			ret = cmd_error("%s", e.msg);
-			if (cmd->fn == cmd_policy)
-				ret = cmd_policy_dunno(&x);
-		}
-	} else if (!priv_allowed(&x.conf, cmd->priv))
-		ret = cmd_error("%s: permission denied (needs root or %s)",
-		    cmd->name, cmd->priv == PRIV_ADMIN ?
-		    "the admin_group" : "a user named in mta_users");
 	else
-		ret = cmd->fn(&x, argc - optind, argv + optind);
+		ret = run_cmd(&x, cmd, file, dbdir, argc - optind,
+		    argv + optind);
 	conf_free(&x.conf);
 	priv_free_env(x.userenv);
 	return ret;

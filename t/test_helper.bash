@@ -92,3 +92,15 @@ assert_config_error() {
 	assert [ "${#stderr}" -gt "${#want}" ]
 	assert [ ! -e "$DB" ]
 }
+
+# wait_socket PATH PID: waits (at most 10 s) until the server PID listens
+# on the Unix socket PATH; fails if it exits first.
+wait_socket() {
+	local tries=0
+	until [ -S "$1" ]; do
+		kill -0 "$2" 2>/dev/null || return 1
+		tries=$((tries + 1))
+		[ "$tries" -le 1000 ] || return 1
+		sleep 0.01
+	done
+}

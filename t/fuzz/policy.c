@@ -173,6 +173,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return 0;
 	p->x = &fz_ctx[data[0] & 3];
+	p->out = STDOUT_FILENO;
 	p->fixed = 1;
 	snprintf(p->mark, sizeof(p->mark), "%s/recover",
 	    p->x->conf.database);
