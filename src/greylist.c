@@ -104,13 +104,13 @@ cmd_syslog(int prio, const char *msg)
 	close(fd);
 }
 
-/* What a watchdog of check or policy sends to syslog from its signal
- * handler, where syslog(3) may not be called: a socket, the address of
- * syslog's and the line, made ready at start. */
+/* What the watchdogs and crash handler of check and policy send to
+ * syslog from a signal handler, where syslog(3) may not be called: a
+ * socket, syslog's address and the line's head, made ready at start. */
 static int stuck_fd = -1;
 static struct sockaddr_un stuck_addr;
-static char stuck_line[256];
-static size_t stuck_len;
+static char stuck_head[128];
+static size_t stuck_hlen;
 
 static void
 cmd_syslog_ready(const char *name)
@@ -123,21 +123,38 @@ cmd_syslog_ready(const char *name)
 		path = "/dev/log";
 	stuck_addr.sun_family = AF_UNIX;
 	memcpy(stuck_addr.sun_path, path, strlen(path) + 1);
-	n = snprintf(stuck_line, sizeof(stuck_line), "<%d>greylist[%ld]: %s: "
-	    "failing open: database did not answer in time (greylist doctor "
-	    "finds the cause)", LOG_MAIL | LOG_ERR, (long)getpid(), name);
-	if (n > 0 && (size_t)n < sizeof(stuck_line)) {
-		stuck_len = (size_t)n;
+	n = snprintf(stuck_head, sizeof(stuck_head), "<%d>greylist[%ld]: %s: "
+	    "failing open: ", LOG_MAIL | LOG_ERR, (long)getpid(), name);
+	if (n > 0 && (size_t)n < sizeof(stuck_head)) {
+		stuck_hlen = (size_t)n;
 		stuck_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	}
+}
+
+/* Async-signal-safe: "NAME: failing open: why (greylist doctor finds
+ * the cause)" to syslog, when cmd_syslog_ready made it ready. */
+static void
+cmd_syslog_why(const char *why)
+{
+	static const char tail[] = " (greylist doctor finds the cause)";
+	char line[512];
+	size_t n = strlen(why), room = sizeof(line) - stuck_hlen - sizeof(tail);
+
+	if (stuck_fd == -1)
+		return;
+	if (n > room)
+		n = room;
+	memcpy(line, stuck_head, stuck_hlen);
+	memcpy(line + stuck_hlen, why, n);
+	memcpy(line + stuck_hlen + n, tail, sizeof(tail) - 1);
+	(void)!sendto(stuck_fd, line, stuck_hlen + n + sizeof(tail) - 1,
+	    MSG_DONTWAIT, (struct sockaddr *)&stuck_addr, sizeof(stuck_addr));
 }
 
 void
 cmd_syslog_stuck(void)
 {
-	if (stuck_fd != -1)
-		(void)!sendto(stuck_fd, stuck_line, stuck_len, MSG_DONTWAIT,
-		    (struct sockaddr *)&stuck_addr, sizeof(stuck_addr));
+	cmd_syslog_why("database did not answer in time");
 }
 
 static void
@@ -268,10 +285,15 @@ crashed(int sig)
 
 	if (!store_watchdog())
 		(void)!write(STDERR_FILENO, out, sizeof(out) - 1);
-	else if (sig == SIGBUS)
+	else if (sig == SIGBUS) {
 		(void)!write(STDERR_FILENO, bus, sizeof(bus) - 1);
-	else
+		cmd_syslog_why("database region could not be written (file "
+		    "system full?); marked for recovery");
+	} else {
 		(void)!write(STDERR_FILENO, segv, sizeof(segv) - 1);
+		cmd_syslog_why("database region is damaged; marked for "
+		    "recovery");
+	}
 	_exit(EXIT_ERROR);
 }
 
@@ -333,11 +355,14 @@ wd_fire(int sig)
 	(void)sig;
 	store_watchdog();
 	if (wd_status == EXIT_ERROR) {
-		if (wd_starting)
+		if (wd_starting) {
 			(void)!write(STDERR_FILENO, start, sizeof(start) - 1);
-		else
+			cmd_syslog_why("did not start in time (configuration "
+			    "or user database stuck)");
+		} else {
 			(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-		cmd_syslog_stuck();
+			cmd_syslog_stuck();
+		}
 	}
 	_exit(wd_status);
 }

@@ -46,6 +46,16 @@ rcpt() {
 	syslog_has "check: failing open: $BATS_TEST_TMPDIR/file/db: Not a directory"
 }
 
+@test "check whose configuration never comes fails open within its start-up bound and says so to syslog" {
+	# A FIFO nobody writes: reading the configuration blocks for good.
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	run -2 --separate-stderr "$GREYLIST_BIN" -c "$BATS_TEST_TMPDIR/fifo" check \
+		--ip=$IP --sender=$S --rcpt=a@example.net
+	assert_equal "$output" ''
+	assert_regex "$stderr" '^greylist: did not start in time'
+	syslog_has '^<19>greylist\[[0-9]+\]: check: failing open: did not start in time \(configuration or user database stuck\) \(greylist doctor finds the cause\)$'
+}
+
 @test "policy with a bad config answers DUNNO to every request and logs why" {
 	conf 'embargo soon'
 	run -2 --separate-stderr policy_in "$(rcpt a@example.net; rcpt b@example.net)"
