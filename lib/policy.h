@@ -1,5 +1,5 @@
 /* The greylisting decision: exemptions, the user's settings, then the
- * stored triplet and auto-whitelisted tuplet (greylist(1), DESCRIPTION). */
+ * stored triplet and auto-whitelisted tuplet (greylist(8), DESCRIPTION). */
 #ifndef GREYLIST_POLICY_H
 #define GREYLIST_POLICY_H
 

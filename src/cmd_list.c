@@ -58,7 +58,7 @@ list_num(int show, uint64_t v, char *buf)
 		buf[0] = '\0';
 }
 
-/* The listing fields of en, per greylist(1). */
+/* The listing fields of en, per greylist(8). */
 static void
 list_fields(const struct ctx *x, const struct entry *en,
     char f[LIST_NF][LIST_FMAX])

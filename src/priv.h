@@ -1,4 +1,4 @@
-/* Who may run what when greylist runs setgid (greylist(1), INSTALLATION AND
+/* Who may run what when greylist runs setgid (greylist(8), INSTALLATION AND
  * PRIVILEGES). */
 #ifndef GREYLIST_PRIV_H
 #define GREYLIST_PRIV_H

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The setgid privilege model (greylist(1), INSTALLATION AND PRIVILEGES) tried with real users:
+# The setgid privilege model (greylist(8), INSTALLATION AND PRIVILEGES) tried with real users:
 # a setgid copy of t/greylist-priv (built with its configuration at
 # t/priv/greylist.conf) run as unprivileged test users. Needs root.
 
