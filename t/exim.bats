@@ -67,7 +67,12 @@ serve_stop() {
 	pid=$(cat "$d/serve.pid" 2>/dev/null) || return 0
 	kill -CONT "$pid" 2>/dev/null || true
 	kill "$pid" 2>/dev/null || true
-	while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+	# A server started inside run's subshell is nobody's child to reap: a
+	# zombie (state Z) has exited.
+	while kill -0 "$pid" 2>/dev/null &&
+		[ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+		sleep 0.01
+	done
 	rm -f "$d/serve.pid" "$d/serve.now"
 }
 
