@@ -664,7 +664,8 @@ userfile_scan_fn(const char *login, const struct user_settings *u,
 		return a->fn(key, record_key_user(login, key), val,
 		    record_encode(&r, val), a->arg) == SCAN_STOP;
 	}
-	qsort(u->wl, u->n, sizeof(u->wl[0]), userfile_wlcmp);
+	if (u->n > 1)
+		qsort(u->wl, u->n, sizeof(u->wl[0]), userfile_wlcmp);
 	for (i = 0; i < u->n; i++) {
 		r.first = u->wl[i].added;
 		if (a->fn(key, record_key_userwl(login, u->wl[i].text, key),

@@ -207,7 +207,8 @@ mine_read(struct ctx *x, struct mine *m, int64_t *asof)
 	if (ret < 0 || m->failed)
 		return cmd_fail("%s", ret < 0 ? e.msg : "out of memory");
 	mine_trim(m);
-	qsort(m->v, m->n, sizeof(m->v[0]), mine_cmp);
+	if (m->n > 1)
+		qsort(m->v, m->n, sizeof(m->v[0]), mine_cmp);
 	return 0;
 }
 
