@@ -884,16 +884,19 @@ nomem:
 	return err_set(e, "%s", strerror(ENOMEM));
 }
 
+/* Calls fn for every key of db starting with prefix, in key order, with
+ * a cursor of txn (NULL: none) opened with flags, until fn says stop.
+ * 0 = done, else libdb's error. */
 static int
-bdb_each(struct bdb *s, const void *prefix, size_t plen,
-    store_scan_fn fn, void *arg, struct err *e)
+bdb_walk(DB *db, DB_TXN *txn, u_int32_t flags, const void *prefix,
+    size_t plen, store_scan_fn fn, void *arg)
 {
 	DBC *c;
 	DBT k, v;
 	int ret, op = DB_SET_RANGE;
 
-	if ((ret = s->db->cursor(s->db, s->txn, &c, DB_READ_COMMITTED)) != 0)
-		return store_fail(s, ret, "read", e);
+	if ((ret = db->cursor(db, txn, &c, flags)) != 0)
+		return ret;
 	store_dbt(&k, prefix, plen);
 	memset(&v, 0, sizeof(v));
 	while ((ret = c->get(c, &k, &v, op)) == 0) {
@@ -903,9 +906,17 @@ bdb_each(struct bdb *s, const void *prefix, size_t plen,
 			break;
 	}
 	c->close(c);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return store_fail(s, ret, "read", e);
-	return 0;
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+static int
+bdb_each(struct bdb *s, const void *prefix, size_t plen,
+    store_scan_fn fn, void *arg, struct err *e)
+{
+	int ret = bdb_walk(s->db, s->txn, DB_READ_COMMITTED, prefix, plen, fn,
+	    arg);
+
+	return ret == 0 ? 0 : store_fail(s, ret, "read", e);
 }
 
 /* Fails a read of greylist.db without the environment: a page that a
@@ -949,22 +960,9 @@ static int
 peek_walk(DB *db, const char *path, const void *prefix, size_t plen,
     store_scan_fn fn, void *arg, struct err *e)
 {
-	DBC *c;
-	DBT k, v;
-	int ret, op = DB_SET_RANGE;
+	int ret = bdb_walk(db, NULL, 0, prefix, plen, fn, arg);
 
-	if ((ret = db->cursor(db, NULL, &c, 0)) != 0)
-		return peek_fail(path, ret, e);
-	store_dbt(&k, prefix, plen);
-	memset(&v, 0, sizeof(v));
-	while ((ret = c->get(c, &k, &v, op)) == 0) {
-		op = DB_NEXT;
-		if (k.size < plen || memcmp(k.data, prefix, plen) != 0 ||
-		    fn(k.data, k.size, v.data, v.size, arg) == SCAN_STOP)
-			break;
-	}
-	c->close(c);
-	return ret == 0 || ret == DB_NOTFOUND ? 0 : peek_fail(path, ret, e);
+	return ret == 0 ? 0 : peek_fail(path, ret, e);
 }
 
 /* The user's listing reads greylist.db with a handle of its own, without

@@ -350,24 +350,7 @@ O2=mail-eopbgr10051.outbound.protection.outlook.com
 @test "a request stuck in the database past the timeout gets DUNNO, exit 2 and a recovery mark" {
 	bdb_only "a log write that hangs; DIR/recover"
 	command -v cc >/dev/null || skip "no C compiler"
-	# A log write that never returns, as behind a mutex a killed
-	# process left held.
-	cat >"$BATS_TEST_TMPDIR/hang.c" <<-'EOF'
-	#define _GNU_SOURCE
-	#include <sys/types.h>
-	#include <unistd.h>
-	ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
-	{
-		(void)fd; (void)b; (void)n; (void)o;
-		for (;;)
-			pause();
-	}
-	ssize_t pwrite64(int fd, const void *b, size_t n, off64_t o)
-	{
-		return pwrite(fd, b, n, (off_t)o);
-	}
-	EOF
-	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/hang.so" "$BATS_TEST_TMPDIR/hang.c"
+	hang_so >/dev/null
 	run -1 check_at "$T0" "$IP" "$S" "$R"
 	cp "$CONF" "$BATS_TEST_TMPDIR/short.conf"
 	printf 'timeout 300ms\n' >>"$BATS_TEST_TMPDIR/short.conf"

@@ -106,31 +106,9 @@ policy_in() {
 	printf '%s\n\n' "$1" | GREYLIST_NOW=$T0 "$GREYLIST_BIN" -c "$CONF" policy
 }
 
-# hang_so: a library whose pwrite never returns, as a log write behind a
-# mutex that a killed process left held; prints its path.
-hang_so() {
-	command -v cc >/dev/null || skip "no C compiler"
-	cat >"$BATS_TEST_TMPDIR/hang.c" <<-'EOF'
-	#define _GNU_SOURCE
-	#include <sys/types.h>
-	#include <unistd.h>
-	ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
-	{
-		(void)fd; (void)b; (void)n; (void)o;
-		for (;;)
-			pause();
-	}
-	ssize_t pwrite64(int fd, const void *b, size_t n, off64_t o)
-	{
-		return pwrite(fd, b, n, (off_t)o);
-	}
-	EOF
-	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/hang.so" "$BATS_TEST_TMPDIR/hang.c"
-	echo "$BATS_TEST_TMPDIR/hang.so"
-}
-
 @test "a check that its watchdog ends tells syslog why it fails open" {
 	bdb_only "a log write that hangs"
+	command -v cc >/dev/null || skip "no C compiler"
 	local so
 	so=$(hang_so)
 	run -1 check_at "$T0" "$IP" "$S" a@example.net
@@ -143,6 +121,7 @@ hang_so() {
 
 @test "a policy process that its watchdog ends tells syslog why it fails open" {
 	bdb_only "a log write that hangs"
+	command -v cc >/dev/null || skip "no C compiler"
 	local so
 	so=$(hang_so)
 	run -1 check_at "$T0" "$IP" "$S" a@example.net

@@ -104,3 +104,26 @@ wait_socket() {
 		sleep 0.01
 	done
 }
+
+# hang_so: a library whose pwrite never returns, as a log write behind a
+# mutex that a killed process left held; prints its path. The caller
+# skips first when there is no C compiler.
+hang_so() {
+	cat >"$BATS_TEST_TMPDIR/hang.c" <<-'EOF'
+	#define _GNU_SOURCE
+	#include <sys/types.h>
+	#include <unistd.h>
+	ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
+	{
+		(void)fd; (void)b; (void)n; (void)o;
+		for (;;)
+			pause();
+	}
+	ssize_t pwrite64(int fd, const void *b, size_t n, off64_t o)
+	{
+		return pwrite(fd, b, n, (off_t)o);
+	}
+	EOF
+	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/hang.so" "$BATS_TEST_TMPDIR/hang.c"
+	echo "$BATS_TEST_TMPDIR/hang.so"
+}
