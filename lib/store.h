@@ -1,5 +1,6 @@
 /* The store: a transactional key/value map shared by every greylist
- * process. Berkeley DB implementation in store.c. */
+ * process: Berkeley DB in lib/store_bdb.c, Redis in lib/store_redis.c,
+ * behind the operations table of lib/store_impl.h. */
 #ifndef GREYLIST_STORE_H
 #define GREYLIST_STORE_H
 

@@ -52,7 +52,7 @@ int	cmd_policy_dunno(struct ctx *);
 int	cmd_serve(struct ctx *, int, char **);	/* cmd_serve.c */
 int	cmd_mine(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_toggle(struct ctx *, int, char **);	/* cmd_user.c */
-int	cmd_whitelist(struct ctx *, int, char **); /* cmd_user.c */
+int	cmd_whitelist(struct ctx *, int, char **); /* cmd_wl.c */
 int	cmd_checkpoint(struct ctx *, int, char **); /* cmd_purge.c */
 
 /* The watchdog: a process still busy ms after cmd_watchdog (a lock left
