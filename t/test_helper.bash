@@ -5,8 +5,11 @@
 bats_require_minimum_version 1.5.0
 export LC_ALL=C
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
+# bats-support and bats-assert are found on BATS_LIB_PATH (make check sets
+# it); run by hand, where Debian installs them.
+BATS_LIB_PATH=${BATS_LIB_PATH:-/usr/lib/bats}
+bats_load_library bats-support
+bats_load_library bats-assert
 
 : "${GREYLIST_BIN:=$BATS_TEST_DIRNAME/../src/greylist}"
 export GREYLIST_BIN
