@@ -11,9 +11,7 @@ export TZ=UTC
 HEADER='state,network,sender,recipient,first_seen,last_seen,passed_at,blocked,passes,expires'
 
 teardown() {
-	if [ -n "${PRIVDIR:-}" ]; then
-		rm -rf "$PRIVDIR"
-	fi
+	open_dir_remove
 }
 
 # iso SECONDS: the local ISO 8601 time list prints for an epoch time.
@@ -74,14 +72,6 @@ assert_row() {
 	for i in "${!names[@]}"; do
 		assert_equal "${names[i]}=${found[i]}" "${names[i]}=${want[i]}"
 	done
-}
-
-# check_pass CLOCK IP SENDER RCPT: the triplet is new at CLOCK - 300 and
-# passes at CLOCK, which whitelists its network and sender domain.
-check_pass() {
-	run -1 check_at $(($1 - EMBARGO)) "$2" "$3" "$4"
-	run -0 --separate-stderr check_at "$1" "$2" "$3" "$4"
-	assert_reply 'X-Greylist: delayed 300 seconds'
 }
 
 # fixture: three pending triplets seen at T0 (P1 192.0.2.1 alice -> bob,
@@ -686,24 +676,10 @@ spam_fixture() {
 # Admin commands refused to users outside admin_group in a setgid
 # install: t/priv.bats, with real users and a setgid binary.
 
-# as_nobody ARGS...: the binary as user nobody, without supplementary
-# groups, with the test's config, at T0.
-as_nobody() {
-	GREYLIST_NOW=$T0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$GREYLIST_BIN" -c "$CONF" "$@"
-}
-
 @test "without setgid an unprivileged user cannot use a root-owned database" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to run commands as nobody"
 	command -v setpriv >/dev/null || skip "setpriv not installed"
-	# The test's own temporary directory is private to root; nobody
-	# needs to read the config and reach the database directory.
-	PRIVDIR=$(mktemp -d /tmp/greylist-admin.XXXXXX)
-	chmod 755 "$PRIVDIR"
-	DB=$PRIVDIR/db
-	CONF=$PRIVDIR/greylist.conf
-	printf 'database %s\n' "$DB" >"$CONF"
-	chmod 644 "$CONF"
+	open_dir
 	check_pass "$T0" 192.0.2.1 alice@example.org bob@example.net
 	run -0 at "$T0" exempt add @example.com
 	local before

@@ -4,10 +4,6 @@
 
 load test_helper
 
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
-
 # seed: the standard triplet is first seen at T0.
 seed() {
 	run -1 check_at "$T0" "$IP" "$S" "$R"
@@ -55,12 +51,6 @@ open_to_nobody() {
 		skip "user nobody cannot reach $CONF"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$GREYLIST_BIN" ||
 		skip "user nobody cannot run $GREYLIST_BIN"
-}
-
-# as_nobody ARGS...: the binary as user nobody with the test's config at T0.
-as_nobody() {
-	GREYLIST_NOW=$T0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$GREYLIST_BIN" -c "$CONF" "$@"
 }
 
 teardown() {

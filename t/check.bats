@@ -4,10 +4,6 @@
 
 load test_helper
 
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
-
 # pass_first: the standard triplet is seen at T0 and passes at T0+300.
 pass_first() {
 	run -1 --separate-stderr check_at "$T0" "$IP" "$S" "$R"

@@ -5,10 +5,6 @@
 
 load test_helper
 
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
-
 # embargo_gives DURATION RETRY: with "embargo DURATION", a new triplet is
 # told retry=RETRY.
 embargo_gives() {

@@ -14,9 +14,6 @@ load test_helper
 
 : "${GREYLIST_SRCDIR:=$BATS_TEST_DIRNAME/..}"
 HELPERS=$BATS_TEST_DIRNAME/exim
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
 FAILED='451 4.3.0 Greylisting unavailable, please retry later'
 
 setup() {

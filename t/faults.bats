@@ -7,8 +7,6 @@
 
 load test_helper
 
-HEADER='type,network,sender,recipient,domain,entry,first_seen,last_seen,passed_at,blocked,passes,count'
-
 # answered_or_failed_open: after run --separate-stderr of a retry of the
 # first triplet 60 s after T0, either the database answered and still
 # knew it (the early retry's reply) or the check failed open (exit 2, one
@@ -31,9 +29,7 @@ teardown() {
 	if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then
 		umount "$MNT"
 	fi
-	if [ -n "${OPEN_DIR:-}" ]; then
-		rm -rf "$OPEN_DIR"
-	fi
+	open_dir_remove
 }
 
 # small_fs SIZE: mounts a tmpfs of SIZE for this test and moves the
@@ -71,16 +67,9 @@ new_until_full() {
 	fail "200 new triplets stored on a full file system"
 }
 
-# stored N [FROM]: imports N pending triplets first seen at T0, numbered
-# from FROM (0): triplet I is (10.A.B.0/24, sI@example.org, r@example.net)
-# with A.B = I as two bytes.
+# stored N [FROM]: imports import_rows N FROM.
 stored() {
-	awk -v n="$1" -v f="${2:-0}" -v t="$T0" -v h="$HEADER" 'BEGIN {
-		print h
-		for (i = f; i < f + n; i++)
-			printf "triplet,10.%d.%d.0/24,s%d@example.org,r@example.net,,,%d,%d,,1,0,\n",
-			    int(i / 256) % 256, i % 256, i, t, t
-	}' >"$BATS_TEST_TMPDIR/stored.csv"
+	import_rows "$1" "${2:-0}" >"$BATS_TEST_TMPDIR/stored.csv"
 	run -0 gl import "$BATS_TEST_TMPDIR/stored.csv"
 }
 
@@ -103,13 +92,6 @@ check_stored() {
 		10.$(($1 / 256 % 256)).$(($1 % 256)).1 s$1@example.org r@example.net
 }
 
-# remembered IP SENDER RCPT: the triplet, first seen at T0, is in the
-# database (at T0 + 60 it is an early retry with four minutes left).
-remembered() {
-	run -1 --separate-stderr check_at $((T0 + 60)) "$1" "$2" "$3"
-	assert_reply "$DEFER4"
-}
-
 # gl_bounded ARGS...: gl, killed after 20 s: an admin command has no
 # watchdog of its own, and a damaged database must not hang the suite.
 gl_bounded() {
@@ -128,17 +110,6 @@ assert_kept() {
 	triplets >"$BATS_TEST_TMPDIR/after"
 	run comm -23 "$1" "$BATS_TEST_TMPDIR/after"
 	assert_output ''
-}
-
-# open_dir: the config and database in a directory other users may enter
-# (the test's own directory is private to root), for setpriv.
-open_dir() {
-	OPEN_DIR=$(mktemp -d /tmp/greylist-faults.XXXXXX)
-	chmod 755 "$OPEN_DIR"
-	DB=$OPEN_DIR/db
-	CONF=$OPEN_DIR/greylist.conf
-	printf 'database %s\n' "$DB" >"$CONF"
-	chmod 644 "$CONF"
 }
 
 # ro_mount: remounts the database directory read-only (a bind mount onto
@@ -180,10 +151,10 @@ ro_mount() {
 	new_until_full
 	assert_equal "$status" 2
 	rm "$MNT/fill"
-	remembered 192.0.2.1 a@example.org b@example.net
+	remembered $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
 	local i
 	while read -r i; do
-		remembered 198.51.$i.1 new$i@example.org b@example.net
+		remembered $((T0 + 60)) 198.51.$i.1 new$i@example.org b@example.net
 	done <"$BATS_TEST_TMPDIR/new"
 	run -1 check_at "$T0" 203.0.113.1 after@example.org b@example.net
 	if command -v db5.3_verify >/dev/null; then
@@ -269,7 +240,7 @@ ro_mount() {
 	assert_error
 	assert_regex "$stderr" 'Read-only file system'
 	umount "$DB"
-	remembered 192.0.2.1 a@example.org b@example.net
+	remembered $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
 	assert [ ! -e "$DB/recover" ]
 }
 

@@ -6,10 +6,6 @@
 
 load test_helper
 
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
-
 @test "an unrelated sender is a different triplet" {
 	run -1 check_at "$T0" "$IP" "$S" "$R"
 	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" carol@example.org "$R"

@@ -6,9 +6,6 @@
 
 load test_helper
 
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
 PDEFER5='DEFER_IF_PERMIT 4.7.1 Greylisted, please retry later retry=00:05:00'
 
 # req STATE IP SENDER RCPT: one request as Postfix 3.7 writes it, each

@@ -14,9 +14,6 @@ export TZ=UTC
 
 PREFIX=gltest:
 MASTER=gltest
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
 R2=carol@example.net
 
 setup() {

@@ -7,9 +7,6 @@
 load test_helper
 load syslog_helper
 
-IP=192.0.2.1
-S=alice@example.org
-
 setup() {
 	setup_db
 	syslog_start

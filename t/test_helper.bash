@@ -20,6 +20,14 @@ EMBARGO=300
 RETRY_WINDOW=$((28 * 3600))
 LIFETIME=$((36 * 86400))
 
+# The triplet most tests check: client address, sender, recipient.
+IP=192.0.2.1
+S=alice@example.org
+R=bob@example.net
+
+# The first line of export's CSV (and of what import reads).
+EXPORT_HEADER='type,network,sender,recipient,domain,entry,first_seen,last_seen,passed_at,blocked,passes,count'
+
 DEFER='451 4.7.1 Greylisted, please retry later retry='
 DEFER5="${DEFER}00:05:00"
 DEFER4="${DEFER}00:04:00"
@@ -68,6 +76,57 @@ at() {
 check_at() {
 	GREYLIST_NOW=$1 "$GREYLIST_BIN" -c "$CONF" check \
 		--ip="$2" --sender="$3" --rcpt="$4" "${@:5}"
+}
+
+# check_pass CLOCK IP SENDER RCPT: the triplet is new at CLOCK - 300 and
+# passes at CLOCK, which whitelists its network and sender domain.
+check_pass() {
+	run -1 check_at $(($1 - EMBARGO)) "$2" "$3" "$4"
+	run -0 --separate-stderr check_at "$1" "$2" "$3" "$4"
+	assert_reply "X-Greylist: delayed $EMBARGO seconds"
+}
+
+# remembered CLOCK IP SENDER RCPT: the triplet, first seen at CLOCK - 60,
+# is still stored: at CLOCK it is an early retry with four minutes left.
+remembered() {
+	run -1 --separate-stderr check_at "$1" "$2" "$3" "$4"
+	assert_reply "$DEFER4"
+}
+
+# as_nobody ARGS...: the binary as user nobody, without supplementary
+# groups, with the test's config, at T0. The caller is root and has made
+# the config and database reachable (open_dir).
+as_nobody() {
+	GREYLIST_NOW=$T0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$GREYLIST_BIN" -c "$CONF" "$@"
+}
+
+# open_dir: the config and database (Berkeley DB) in a directory other
+# users may enter (the test's own directory is private to root), for
+# as_nobody; the test's teardown calls open_dir_remove.
+open_dir() {
+	OPEN_DIR=$(mktemp -d /tmp/greylist-test.XXXXXX)
+	chmod 755 "$OPEN_DIR"
+	DB=$OPEN_DIR/db
+	CONF=$OPEN_DIR/greylist.conf
+	printf 'database %s\n' "$DB" >"$CONF"
+	chmod 644 "$CONF"
+}
+
+open_dir_remove() {
+	[ -z "${OPEN_DIR:-}" ] || rm -rf "$OPEN_DIR"
+}
+
+# import_rows N [FROM [CLOCK]]: export's CSV of N pending triplets first
+# and last seen at CLOCK (T0), numbered from FROM (0): triplet I is
+# (10.A.B.0/24, sI@example.org, r@example.net) with A.B = I as two bytes.
+import_rows() {
+	awk -v n="$1" -v f="${2:-0}" -v t="${3:-$T0}" -v h="$EXPORT_HEADER" 'BEGIN {
+		print h
+		for (i = f; i < f + n; i++)
+			printf "triplet,10.%d.%d.0/24,s%d@example.org,r@example.net,,,%d,%d,,1,0,\n",
+			    int(i / 256) % 256, i % 256, i, t, t
+	}'
 }
 
 # assert_reply TEXT: after run --separate-stderr, stdout is the one line
