@@ -157,31 +157,11 @@ pass_first() {
 	assert_reply 'X-Greylist: delayed 300 seconds'
 }
 
-@test "two IPv6 clients in the same /64 are one network" {
-	run -1 check_at "$T0" 2001:db8:1:2::1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 2001:db8:1:2::ffff "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "an IPv6 client in a neighbouring /64 is another network" {
-	run -1 check_at "$T0" 2001:db8:1:2::1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 2001:db8:1:3::1 "$S" "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) 2001:db8:1:2::1 "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
 @test "an IPv6 pass auto-whitelists the /64 network" {
 	run -1 check_at "$T0" 2001:db8:1:2::1 "$S" "$R"
 	run -0 check_at $((T0 + 300)) 2001:db8:1:2::1 "$S" "$R"
 	run -0 --separate-stderr check_at $((T0 + 400)) 2001:db8:1:2:aaaa::5 "$S" carol@example.net
 	assert_reply 'X-Greylist: auto-whitelisted (2001:db8:1:2::/64, example.org)'
-}
-
-@test "an IPv4-mapped IPv6 client counts as its IPv4 /24" {
-	run -1 check_at "$T0" ::ffff:192.0.2.1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.2.9 "$S" "$R"
-	assert_reply "$DEFER4"
 }
 
 @test "an IPv4-mapped IPv6 client is auto-whitelisted by its IPv4 network" {

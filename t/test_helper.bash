@@ -32,19 +32,52 @@ DEFER='451 4.7.1 Greylisted, please retry later retry='
 DEFER5="${DEFER}00:05:00"
 DEFER4="${DEFER}00:04:00"
 
-# setup_db: the test's database and config file (DB, CONF), on the Redis
-# server of t/redis-run when the suite runs against it; clock not set.
-# A file with a setup of its own calls it.
+# setup_db [NAME]: the test's database and config file (DB, CONF), on the
+# Redis server of t/redis-run when the suite runs against it; clock not
+# set. A file with a setup of its own calls it; NAME gives another pair
+# of the same test (each_row).
 setup_db() {
+	local dir=$BATS_TEST_TMPDIR${1:+/$1}
 	unset GREYLIST_NOW
-	DB=$BATS_TEST_TMPDIR/db
-	CONF=$BATS_TEST_TMPDIR/greylist.conf
+	mkdir -p "$dir"
+	DB=$dir/db
+	CONF=$dir/greylist.conf
 	printf 'database %s\n' "$DB" >"$CONF"
 	if [ -n "${GREYLIST_TEST_REDIS:-}" ]; then
 		printf '%s\n' 'backend redis' "redis_server $GREYLIST_TEST_REDIS" \
-			"redis_prefix t$$.${BATS_TEST_NUMBER}:" >>"$CONF"
+			"redis_prefix t$$.${BATS_TEST_NUMBER}${1:+.$1}:" >>"$CONF"
 	fi
 	export DB CONF
+}
+
+# each_row FUNC TABLE: FUNC once for each line of TABLE (blank lines and
+# leading white space are skipped), with the line's fields, split at "|",
+# as arguments after the first, which names the row. Each row has a
+# config and database of its own (setup_db). The row under way is
+# printed first, so a failing row is named in the failed test's output;
+# the first failing row fails the test.
+each_row() {
+	local fn=$1 line n=0
+	local -a rows fields
+	mapfile -t rows <<<"$2"
+	for line in "${rows[@]}"; do
+		line=${line#"${line%%[![:space:]]*}"}
+		[ -n "$line" ] || continue
+		n=$((n + 1))
+		IFS='|' read -r -a fields <<<"$line"
+		echo "row $n: ${fields[0]}"
+		setup_db "row$n"
+		"$fn" "${fields[@]:1}"
+	done
+	[ "$n" -gt 0 ] || fail "each_row: no rows"
+}
+
+# conf_lines LINES: conf with LINES split at ";" (nothing when empty).
+conf_lines() {
+	local -a lines
+	[ -n "$1" ] || return 0
+	IFS=';' read -r -a lines <<<"$1"
+	conf "${lines[@]}"
 }
 
 setup() {
@@ -76,6 +109,28 @@ at() {
 check_at() {
 	GREYLIST_NOW=$1 "$GREYLIST_BIN" -c "$CONF" check \
 		--ip="$2" --sender="$3" --rcpt="$4" "${@:5}"
+}
+
+# one_triplet CONF IP SENDER RCPT IP2 SENDER2 RCPT2: with the config
+# lines CONF (conf_lines), the second triplet checked 60 s after the first
+# is the same triplet: an early retry told four minutes.
+one_triplet() {
+	conf_lines "$1"
+	run -1 check_at "$T0" "$2" "$3" "$4"
+	run -1 --separate-stderr check_at $((T0 + 60)) "$5" "$6" "$7"
+	assert_reply "$DEFER4"
+}
+
+# two_triplets CONF IP SENDER RCPT IP2 SENDER2 RCPT2: as one_triplet, but
+# the second is a new triplet told five minutes, while the first, checked
+# again, is still told four.
+two_triplets() {
+	conf_lines "$1"
+	run -1 check_at "$T0" "$2" "$3" "$4"
+	run -1 --separate-stderr check_at $((T0 + 60)) "$5" "$6" "$7"
+	assert_reply "$DEFER5"
+	run -1 --separate-stderr check_at $((T0 + 60)) "$2" "$3" "$4"
+	assert_reply "$DEFER4"
 }
 
 # check_pass CLOCK IP SENDER RCPT: the triplet is new at CLOCK - 300 and
