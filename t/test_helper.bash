@@ -133,6 +133,39 @@ two_triplets() {
 	assert_reply "$DEFER4"
 }
 
+# first_check CONF STATUS REPLY IP SENDER RCPT [ARGS...]: with the config
+# lines CONF (conf_lines), a check at T0 exits STATUS with the one line
+# REPLY.
+first_check() {
+	conf_lines "$1"
+	run "-$2" --separate-stderr check_at "$T0" "${@:4}"
+	assert_reply "$3"
+}
+
+# retry_check CONF AFTER STATUS REPLY: with the config lines CONF, the
+# standard triplet is new at T0, and its retry at T0 + AFTER (an
+# arithmetic expression) exits STATUS with the one line REPLY.
+retry_check() {
+	conf_lines "$1"
+	run -1 check_at "$T0" "$IP" "$S" "$R"
+	run "-$3" --separate-stderr check_at $((T0 + $2)) "$IP" "$S" "$R"
+	assert_reply "$4"
+}
+
+# after_pass CONF IP AT STATUS REPLY IP2 SENDER2 RCPT2: with the config
+# lines CONF, the standard sender and recipient from IP are told five
+# minutes at T0 and pass at T0 + 300; then a check of IP2 SENDER2 RCPT2 at
+# T0 + AT (an arithmetic expression) exits STATUS with the one line REPLY.
+after_pass() {
+	conf_lines "$1"
+	run -1 --separate-stderr check_at "$T0" "$2" "$S" "$R"
+	assert_reply "$DEFER5"
+	run -0 --separate-stderr check_at $((T0 + EMBARGO)) "$2" "$S" "$R"
+	assert_reply "X-Greylist: delayed $EMBARGO seconds"
+	run "-$4" --separate-stderr check_at $((T0 + $3)) "${@:6}"
+	assert_reply "$5"
+}
+
 # check_pass CLOCK IP SENDER RCPT: the triplet is new at CLOCK - 300 and
 # passes at CLOCK, which whitelists its network and sender domain.
 check_pass() {
