@@ -57,19 +57,19 @@ setup_db() {
 # printed first, so a failing row is named in the failed test's output;
 # the first failing row fails the test.
 each_row() {
-	local fn=$1 line n=0
-	local -a rows fields
-	mapfile -t rows <<<"$2"
-	for line in "${rows[@]}"; do
-		line=${line#"${line%%[![:space:]]*}"}
-		[ -n "$line" ] || continue
-		n=$((n + 1))
-		IFS='|' read -r -a fields <<<"$line"
-		echo "row $n: ${fields[0]}"
-		setup_db "row$n"
-		"$fn" "${fields[@]:1}"
+	local _row_fn=$1 _row_line _row_n=0
+	local -a _row_lines _row_fields
+	mapfile -t _row_lines <<<"$2"
+	for _row_line in "${_row_lines[@]}"; do
+		_row_line=${_row_line#"${_row_line%%[![:space:]]*}"}
+		[ -n "$_row_line" ] || continue
+		_row_n=$((_row_n + 1))
+		IFS='|' read -r -a _row_fields <<<"$_row_line"
+		echo "row $_row_n: ${_row_fields[0]}"
+		setup_db "row$_row_n"
+		"$_row_fn" "${_row_fields[@]:1}"
 	done
-	[ "$n" -gt 0 ] || fail "each_row: no rows"
+	[ "$_row_n" -gt 0 ] || fail "each_row: no rows"
 }
 
 # conf_lines LINES: conf with LINES split at ";" (nothing when empty).
@@ -131,6 +131,13 @@ two_triplets() {
 	assert_reply "$DEFER5"
 	run -1 --separate-stderr check_at $((T0 + 60)) "$2" "$3" "$4"
 	assert_reply "$DEFER4"
+}
+
+# check_gives CLOCK STATUS REPLY IP SENDER RCPT [ARGS...]: a check at
+# CLOCK exits STATUS with the one line REPLY.
+check_gives() {
+	run "-$2" --separate-stderr check_at "$1" "${@:4}"
+	assert_reply "$3"
 }
 
 # first_check CONF STATUS REPLY IP SENDER RCPT [ARGS...]: with the config
