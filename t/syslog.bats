@@ -104,27 +104,18 @@ policy_in() {
 }
 
 @test "a check that its watchdog ends tells syslog why it fails open" {
-	bdb_only "a log write that hangs"
-	command -v cc >/dev/null || skip "no C compiler"
-	local so
-	so=$(hang_so)
+	hang_ready
 	run -1 check_at "$T0" "$IP" "$S" a@example.net
 	conf 'timeout 300ms'
-	run -2 env LD_PRELOAD="$so" ASAN_OPTIONS=verify_asan_link_order=0 \
-		GREYLIST_NOW="$T0" "$GREYLIST_BIN" -c "$CONF" check --ip=198.51.100.1 \
-		--sender=$S --rcpt=a@example.net
+	run -2 hung -c "$CONF" check --ip=198.51.100.1 --sender=$S --rcpt=a@example.net
 	syslog_has '^<19>greylist\[[0-9]+\]: check: failing open: database did not answer in time \(greylist doctor finds the cause\)$'
 }
 
 @test "a policy process that its watchdog ends tells syslog why it fails open" {
-	bdb_only "a log write that hangs"
-	command -v cc >/dev/null || skip "no C compiler"
-	local so
-	so=$(hang_so)
+	hang_ready
 	run -1 check_at "$T0" "$IP" "$S" a@example.net
 	conf 'timeout 300ms'
-	run -2 env LD_PRELOAD="$so" ASAN_OPTIONS=verify_asan_link_order=0 \
-		GREYLIST_NOW="$T0" "$GREYLIST_BIN" -c "$CONF" policy < <(
+	run -2 hung -c "$CONF" policy < <(
 		printf '%s\n' request=smtpd_access_policy protocol_state=RCPT \
 			client_address=198.51.100.1 "sender=$S" recipient=b@example.net '')
 	syslog_has '^<19>greylist\[[0-9]+\]: policy: failing open: database did not answer in time'

@@ -262,10 +262,12 @@ wait_socket() {
 	done
 }
 
-# hang_so: a library whose pwrite never returns, as a log write behind a
-# mutex that a killed process left held; prints its path. The caller
-# skips first when there is no C compiler.
-hang_so() {
+# hang_ready: HANG_SO, a library whose pwrite never returns, as a log write
+# behind a mutex that a killed process left held. Skips unless the store
+# is Berkeley DB and there is a C compiler.
+hang_ready() {
+	bdb_only "a log write that hangs"
+	command -v cc >/dev/null || skip "no C compiler"
 	cat >"$BATS_TEST_TMPDIR/hang.c" <<-'EOF'
 	#define _GNU_SOURCE
 	#include <sys/types.h>
@@ -281,6 +283,13 @@ hang_so() {
 		return pwrite(fd, b, n, (off_t)o);
 	}
 	EOF
-	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/hang.so" "$BATS_TEST_TMPDIR/hang.c"
-	echo "$BATS_TEST_TMPDIR/hang.so"
+	HANG_SO=$BATS_TEST_TMPDIR/hang.so
+	cc -shared -fPIC -o "$HANG_SO" "$BATS_TEST_TMPDIR/hang.c"
+}
+
+# hung ARGS...: the binary at T0 with HANG_SO (hang_ready) preloaded: its
+# first log write never returns.
+hung() {
+	env LD_PRELOAD="$HANG_SO" ASAN_OPTIONS=verify_asan_link_order=0 \
+		GREYLIST_NOW="$T0" "$GREYLIST_BIN" "$@"
 }
