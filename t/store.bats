@@ -3,6 +3,15 @@
 
 load test_helper
 
+# redumped OLD NEW: the database (db5.3_dump, db5.3_load) with its stored
+# value OLD (hex) replaced by NEW.
+redumped() {
+	db5.3_dump -h "$DB" greylist.db >"$BATS_TEST_TMPDIR/dump"
+	sed -i "s/^ $1\$/ $2/" "$BATS_TEST_TMPDIR/dump"
+	grep -q "^ $2\$" "$BATS_TEST_TMPDIR/dump"
+	db5.3_load -h "$DB" -f "$BATS_TEST_TMPDIR/dump" greylist.db
+}
+
 @test "parallel checks on distinct triplets are all remembered" {
 	conf 'timeout 10s'	# the bound is another test's; this one is about memory
 	local i
@@ -102,11 +111,8 @@ load test_helper
 @test "a database from a newer format version is refused and left alone" {
 	command -v db5.3_dump >/dev/null || skip "db5.3_dump not installed (db5.3-util)"
 	run -1 check_at $T0 192.0.2.1 a@example.org b@example.net
-	db5.3_dump -h "$DB" greylist.db >"$BATS_TEST_TMPDIR/dump"
 	# The meta key "V" (hex 56) holds version 2, kind V, flags, format.
-	sed -i 's/^ 0256000000000001$/ 0256000000000063/' "$BATS_TEST_TMPDIR/dump"
-	grep -q '^ 0256000000000063$' "$BATS_TEST_TMPDIR/dump"
-	db5.3_load -h "$DB" -f "$BATS_TEST_TMPDIR/dump" greylist.db
+	redumped 0256000000000001 0256000000000063
 	local before
 	before=$(db5.3_dump -h "$DB" greylist.db | md5sum)
 	run --separate-stderr -2 check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
@@ -118,10 +124,7 @@ load test_helper
 @test "a record written by a newer greylist is refused, not misread" {
 	command -v db5.3_dump >/dev/null || skip "db5.3_dump not installed (db5.3-util)"
 	run -1 check_at $T0 192.0.2.1 a@example.org b@example.net
-	db5.3_dump -h "$DB" greylist.db >"$BATS_TEST_TMPDIR/dump"
-	sed -i 's/^ 0256000000000001$/ 0356000000000001/' "$BATS_TEST_TMPDIR/dump"
-	grep -q '^ 0356000000000001$' "$BATS_TEST_TMPDIR/dump"
-	db5.3_load -h "$DB" -f "$BATS_TEST_TMPDIR/dump" greylist.db
+	redumped 0256000000000001 0356000000000001
 	run --separate-stderr -2 check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
 	assert_error
 	assert_regex "$stderr" 'newer'
