@@ -279,6 +279,27 @@ assert_config_error() {
 	assert [ ! -e "$DB" ]
 }
 
+# as USER CMD...: CMD as USER with their own groups and a bare environment.
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$u" --init-groups -- \
+		env -i PATH=/usr/bin:/bin "$@"
+}
+
+# accounts_gone USERS GROUPS: those of the system users (with their home
+# directories) and groups, each list space-separated, that exist are
+# removed: the accounts t/priv.bats and t/doctor.bats make for themselves.
+accounts_gone() {
+	local a
+	for a in $1; do
+		! id "$a" >/dev/null 2>&1 || userdel -r "$a" 2>/dev/null
+	done
+	for a in $2; do
+		! getent group "$a" >/dev/null || groupdel "$a"
+	done
+}
+
 # wait_socket PATH PID: waits (at most 10 s) until the server PID listens
 # on the Unix socket PATH; fails if it exits first.
 wait_socket() {
