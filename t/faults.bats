@@ -75,8 +75,8 @@ new_until_full() {
 	fail "200 new triplets stored on a full file system"
 }
 
-# stored N [FROM]: imports import_rows N FROM.
-stored() {
+# imported N [FROM]: import of import_rows N FROM.
+imported() {
 	import_rows "$1" "${2:-0}" >"$BATS_TEST_TMPDIR/stored.csv"
 	run -0 gl import "$BATS_TEST_TMPDIR/stored.csv"
 }
@@ -170,7 +170,7 @@ ro_mount() {
 
 @test "a check that must grow shared memory on a full file system fails open rather than dying of SIGBUS" {
 	small_fs 32m
-	stored 20000
+	imported 20000
 	# Recovery recreates the regions small, as after any crash; checks
 	# reading other pages then grow the cache's region file.
 	touch "$DB/recover"
@@ -189,7 +189,7 @@ ro_mount() {
 
 @test "an export on a full file system ends with a message rather than SIGBUS" {
 	small_fs 32m
-	stored 20000
+	imported 20000
 	touch "$DB/recover"
 	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
 	fill_fs
@@ -251,7 +251,7 @@ ro_mount() {
 }
 
 @test "a database file truncated to zero bytes is refused and left as it is" {
-	stored 10000
+	imported 10000
 	settled
 	: >"$DB/greylist.db"
 	check_stored 1
@@ -276,7 +276,7 @@ ro_mount() {
 }
 
 @test "an older database file truncated to zero bytes after a crash is refused and left as it is" {
-	stored 10000
+	imported 10000
 	settled
 	: >"$DB/greylist.db"
 	touch "$DB/recover"
@@ -286,9 +286,9 @@ ro_mount() {
 }
 
 @test "a database file truncated to half is refused, not recovered into a smaller database" {
-	stored 10000
+	imported 10000
 	settled
-	stored 1000 10000
+	imported 1000 10000
 	local size
 	size=$(stat -c %s "$DB/greylist.db")
 	assert [ "$size" -gt 65536 ]
@@ -313,7 +313,7 @@ ro_mount() {
 # after a crash, when CRASH is given) is refused and left as it is.
 random_db_refused() {
 	local sum
-	stored 10000
+	imported 10000
 	settled
 	head -c "$(stat -c %s "$DB/greylist.db")" /dev/urandom >"$DB/greylist.db"
 	sum=$(md5sum <"$DB/greylist.db")
@@ -334,7 +334,7 @@ random_db_refused() {
 # first check answers or fails open (exit 2, one line), the next answers,
 # and nothing stored is lost.
 region_garbage() {
-	stored 2000
+	imported 2000
 	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
 	triplets >"$BATS_TEST_TMPDIR/before"
 	local f=$DB/__db.00$1
