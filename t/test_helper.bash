@@ -1,6 +1,7 @@
-# Shared setup for the bats tests: a fresh config and database per test,
-# the binary under test, and the clock helpers (time moves only through
-# GREYLIST_NOW).
+# Shared setup for the bats tests: a fresh config and database per test
+# (or per row of a table test, each_row), the binary under test, the clock
+# helpers (time moves only through GREYLIST_NOW), and the helpers the test
+# files share, each defined here only.
 
 bats_require_minimum_version 1.5.0
 export LC_ALL=C
@@ -226,7 +227,7 @@ import_rows() {
 
 # req STATE IP SENDER RCPT [INSTANCE]: one policy request as Postfix 3.7
 # writes it, for the message INSTANCE; by default each for a message of
-# its own (instance ends .1, .2, ... within a test).
+# its own (instance ends .0, .1, ... within a test).
 req() {
 	local f=$BATS_TEST_TMPDIR/instance n
 	n=$(cat "$f" 2>/dev/null || echo 0)
