@@ -11,9 +11,7 @@ export TZ=UTC
 HEADER='state,network,sender,recipient,first_seen,last_seen,passed_at,blocked,passes,expires'
 
 teardown() {
-	if [ -n "${PRIVDIR:-}" ]; then
-		rm -rf "$PRIVDIR"
-	fi
+	open_dir_remove
 }
 
 # iso SECONDS: the local ISO 8601 time list prints for an epoch time.
@@ -74,14 +72,6 @@ assert_row() {
 	for i in "${!names[@]}"; do
 		assert_equal "${names[i]}=${found[i]}" "${names[i]}=${want[i]}"
 	done
-}
-
-# check_pass CLOCK IP SENDER RCPT: the triplet is new at CLOCK - 300 and
-# passes at CLOCK, which whitelists its network and sender domain.
-check_pass() {
-	run -1 check_at $(($1 - EMBARGO)) "$2" "$3" "$4"
-	run -0 --separate-stderr check_at "$1" "$2" "$3" "$4"
-	assert_reply 'X-Greylist: delayed 300 seconds'
 }
 
 # fixture: three pending triplets seen at T0 (P1 192.0.2.1 alice -> bob,
@@ -397,60 +387,41 @@ whitelisted_ptr 0'
 
 # ---- delete ----
 
-@test "delete --sender removes that sender's triplets and not its domain's tuplet" {
+# deleted SELECTORS COUNT LEFT: on the fixture, delete with SELECTORS
+# (split at spaces) at T0 + 30 says it deleted COUNT, and list then shows
+# the entries LEFT names (P1, P2, P3, PASSED, TUPLET).
+deleted() {
+	local name left=()
 	fixture
-	run --separate-stderr -0 at $((T0 + 30)) delete '--sender=<Alice@Example.ORG>'
-	assert_reply 'deleted 2'
+	# shellcheck disable=SC2086
+	run --separate-stderr -0 at $((T0 + 30)) delete $1
+	assert_reply "deleted $2"
 	csv_list $((T0 + 30))
-	assert_equal "$(keys)" "$(sorted "$P2" "$PASSED" "$TUPLET")"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.2.1 alice@example.org bob@example.net
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) 198.51.100.1 dave@example.com bob@example.net
-	assert_reply "$DEFER4"
+	for name in $3; do
+		left+=("${!name}")
+	done
+	assert_equal "$(keys)" "$(sorted "${left[@]}")"
+}
+
+@test "delete --sender removes that sender's triplets and not its domain's tuplet" {
+	deleted '--sender=<Alice@Example.ORG>' 2 'P2 PASSED TUPLET'
+	check_gives $((T0 + 60)) 1 "$DEFER5" 192.0.2.1 alice@example.org bob@example.net
+	check_gives $((T0 + 60)) 1 "$DEFER4" 198.51.100.1 dave@example.com bob@example.net
 }
 
 @test "delete --ip removes the network's triplets and its tuplet" {
-	fixture
-	run --separate-stderr -0 at $((T0 + 30)) delete --ip=203.0.113.200
-	assert_reply 'deleted 2'
-	csv_list $((T0 + 30))
-	assert_equal "$(keys)" "$(sorted "$P1" "$P2" "$P3")"
-	run -1 --separate-stderr check_at $((T0 + 60)) 203.0.113.5 erin@example.org carol@example.net
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) 203.0.113.6 erin@example.org zoe@example.net
-	assert_reply "$DEFER5"
+	deleted --ip=203.0.113.200 2 'P1 P2 P3'
+	check_gives $((T0 + 60)) 1 "$DEFER5" 203.0.113.5 erin@example.org carol@example.net
+	check_gives $((T0 + 60)) 1 "$DEFER5" 203.0.113.6 erin@example.org zoe@example.net
 }
 
-@test "delete --state=pending removes only the pending triplets" {
-	fixture
-	run --separate-stderr -0 at $((T0 + 30)) delete --state=pending
-	assert_reply 'deleted 3'
-	csv_list $((T0 + 30))
-	assert_equal "$(keys)" "$(sorted "$PASSED" "$TUPLET")"
-}
-
-@test "delete --rcpt normalises the recipient and its +detail" {
-	fixture
-	run --separate-stderr -0 at $((T0 + 30)) delete --rcpt=Bob+old@EXAMPLE.NET
-	assert_reply 'deleted 2'
-	csv_list $((T0 + 30))
-	assert_equal "$(keys)" "$(sorted "$P3" "$PASSED" "$TUPLET")"
-}
-
-@test "delete --domain removes the domain's triplets and tuplets" {
-	fixture
-	run --separate-stderr -0 at $((T0 + 30)) delete --domain=Example.ORG
-	assert_reply 'deleted 4'
-	csv_list $((T0 + 30))
-	assert_equal "$(keys)" "$P2"
-}
-
-@test "delete with several selectors removes only entries matching all of them" {
-	fixture
-	run --separate-stderr -0 at $((T0 + 30)) delete --state=pending --domain=example.org
-	assert_reply 'deleted 2'
-	csv_list $((T0 + 30))
-	assert_equal "$(keys)" "$(sorted "$P2" "$PASSED" "$TUPLET")"
+@test "delete removes the entries its selectors match, and only those" {
+	each_row deleted "
+	delete --state=pending removes only the pending triplets|--state=pending|3|PASSED TUPLET
+	delete --rcpt normalises the recipient and its +detail|--rcpt=Bob+old@EXAMPLE.NET|2|P3 PASSED TUPLET
+	delete --domain removes the domain's triplets and tuplets|--domain=Example.ORG|4|P2
+	delete with several selectors removes only entries matching all of them|--state=pending --domain=example.org|2|P2 PASSED TUPLET
+	"
 }
 
 @test "delete without a selector is an error and deletes nothing" {
@@ -488,51 +459,28 @@ whitelisted_ptr 0'
 
 # ---- exempt ----
 
-@test "exempt add stores a sender address normalised and check passes it" {
-	run --separate-stderr -0 at "$T0" exempt add '<Bob@Example.COM>'
-	assert_reply 'added bob@example.com'
+# exempt_added ENTRY STORED IP SENDER REASON IP2 SENDER2: exempt add ENTRY
+# stores STORED, which exempt list shows; then a check from IP SENDER
+# passes as exempt (REASON), and one from IP2 SENDER2 is greylisted.
+exempt_added() {
+	run --separate-stderr -0 at "$T0" exempt add "$1"
+	assert_reply "added $2"
 	run --separate-stderr -0 at "$T0" exempt list
-	assert_reply 'bob@example.com'
-	run -0 --separate-stderr check_at "$T0" 192.0.2.1 BOB@example.com r@example.net
-	assert_reply 'X-Greylist: exempt (sender bob@example.com)'
-	run -1 --separate-stderr check_at "$T0" 192.0.2.1 carol@example.com r@example.net
+	assert_reply "$2"
+	run -0 --separate-stderr check_at "$T0" "$3" "$4" r@example.net
+	assert_reply "X-Greylist: exempt ($5)"
+	run -1 --separate-stderr check_at "$T0" "$6" "$7" r@example.net
 	assert_reply "$DEFER5"
 }
 
-@test "exempt add stores an @domain and check passes any sender there" {
-	run --separate-stderr -0 at "$T0" exempt add @Example.COM
-	assert_reply 'added @example.com'
-	run -0 --separate-stderr check_at "$T0" 192.0.2.1 carol@example.com r@example.net
-	assert_reply 'X-Greylist: exempt (sender @example.com)'
-	run -1 --separate-stderr check_at "$T0" 192.0.2.1 carol@example.org r@example.net
-	assert_reply "$DEFER5"
-}
-
-@test "exempt add stores an IP as a single-address network and check passes it" {
-	run --separate-stderr -0 at "$T0" exempt add 198.51.100.7
-	assert_reply 'added 198.51.100.7/32'
-	run -0 --separate-stderr check_at "$T0" 198.51.100.7 a@example.org r@example.net
-	assert_reply 'X-Greylist: exempt (no_delay 198.51.100.7/32)'
-	run -1 --separate-stderr check_at "$T0" 198.51.100.8 a@example.org r@example.net
-	assert_reply "$DEFER5"
-}
-
-@test "exempt add stores a CIDR and check passes a client inside it" {
-	run --separate-stderr -0 at "$T0" exempt add 2001:db8::/32
-	assert_reply 'added 2001:db8::/32'
-	run -0 --separate-stderr check_at "$T0" 2001:db8:5::1 a@example.org r@example.net
-	assert_reply 'X-Greylist: exempt (no_delay 2001:db8::/32)'
-	run -1 --separate-stderr check_at "$T0" 2001:db9::1 a@example.org r@example.net
-	assert_reply "$DEFER5"
-}
-
-@test "exempt add stores a dotted prefix as its network and check passes a client inside it" {
-	run --separate-stderr -0 at "$T0" exempt add 192.168.
-	assert_reply 'added 192.168.0.0/16'
-	run -0 --separate-stderr check_at "$T0" 192.168.44.5 a@example.org r@example.net
-	assert_reply 'X-Greylist: exempt (no_delay 192.168.0.0/16)'
-	run -1 --separate-stderr check_at "$T0" 192.169.0.1 a@example.org r@example.net
-	assert_reply "$DEFER5"
+@test "exempt add stores each kind of entry normalised and check passes what it covers" {
+	each_row exempt_added "
+	exempt add stores a sender address normalised and check passes it|<Bob@Example.COM>|bob@example.com|192.0.2.1|BOB@example.com|sender bob@example.com|192.0.2.1|carol@example.com
+	exempt add stores an @domain and check passes any sender there|@Example.COM|@example.com|192.0.2.1|carol@example.com|sender @example.com|192.0.2.1|carol@example.org
+	exempt add stores an IP as a single-address network and check passes it|198.51.100.7|198.51.100.7/32|198.51.100.7|a@example.org|no_delay 198.51.100.7/32|198.51.100.8|a@example.org
+	exempt add stores a CIDR and check passes a client inside it|2001:db8::/32|2001:db8::/32|2001:db8:5::1|a@example.org|no_delay 2001:db8::/32|2001:db9::1|a@example.org
+	exempt add stores a dotted prefix as its network and check passes a client inside it|192.168.|192.168.0.0/16|192.168.44.5|a@example.org|no_delay 192.168.0.0/16|192.169.0.1|a@example.org
+	"
 }
 
 @test "a stored exemption uses the configured header" {
@@ -633,47 +581,38 @@ whitelisted_ptr 0'
 # C 198.51.100.1 alice@example.org -> bob (another network);
 # D 192.0.2.1 erin@example.com -> bob (another domain).
 spam_fixture() {
-	local t
-	for t in '192.0.2.1 alice@example.org bob@example.net' \
-	    '192.0.2.2 carol@example.org dave@example.net' \
-	    '198.51.100.1 alice@example.org bob@example.net' \
-	    '192.0.2.1 erin@example.com bob@example.net'; do
+	local t all=('192.0.2.1 alice@example.org bob@example.net'
+	    '192.0.2.2 carol@example.org dave@example.net'
+	    '198.51.100.1 alice@example.org bob@example.net'
+	    '192.0.2.1 erin@example.com bob@example.net')
+	for t in "${all[@]}"; do
 		# shellcheck disable=SC2086
 		run -1 check_at $((T0 - EMBARGO)) $t
 	done
-	for t in '192.0.2.1 alice@example.org bob@example.net' \
-	    '192.0.2.2 carol@example.org dave@example.net' \
-	    '198.51.100.1 alice@example.org bob@example.net' \
-	    '192.0.2.1 erin@example.com bob@example.net'; do
+	for t in "${all[@]}"; do
 		# shellcheck disable=SC2086
-		run -0 --separate-stderr check_at "$T0" $t
-		assert_reply 'X-Greylist: delayed 300 seconds'
+		check_gives "$T0" 0 'X-Greylist: delayed 300 seconds' $t
 	done
 }
 
 @test "spam revokes the tuplet and passed triplets of that network and domain" {
+	local t=$((T0 + 120))
 	spam_fixture
 	run --separate-stderr -0 at $((T0 + 60)) spam --ip=192.0.2.99 --sender=Mallory@Example.ORG
 	assert_reply 'revoked 3'
-	run -1 --separate-stderr check_at $((T0 + 120)) 192.0.2.1 alice@example.org bob@example.net
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 120)) 192.0.2.2 carol@example.org dave@example.net
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 120)) 192.0.2.3 zoe@example.org yan@example.net
-	assert_reply "$DEFER5"
+	check_gives "$t" 1 "$DEFER5" 192.0.2.1 alice@example.org bob@example.net
+	check_gives "$t" 1 "$DEFER5" 192.0.2.2 carol@example.org dave@example.net
+	check_gives "$t" 1 "$DEFER5" 192.0.2.3 zoe@example.org yan@example.net
 }
 
 @test "spam leaves other networks and other sender domains whitelisted" {
+	local t=$((T0 + 120)) awl='X-Greylist: auto-whitelisted'
 	spam_fixture
 	run -0 at $((T0 + 60)) spam --ip=192.0.2.99 --sender=mallory@example.org
-	run -0 --separate-stderr check_at $((T0 + 120)) 198.51.100.1 alice@example.org bob@example.net
-	assert_reply 'X-Greylist: auto-whitelisted (passed before)'
-	run -0 --separate-stderr check_at $((T0 + 120)) 198.51.100.9 zoe@example.org yan@example.net
-	assert_reply 'X-Greylist: auto-whitelisted (198.51.100.0/24, example.org)'
-	run -0 --separate-stderr check_at $((T0 + 120)) 192.0.2.1 erin@example.com bob@example.net
-	assert_reply 'X-Greylist: auto-whitelisted (passed before)'
-	run -0 --separate-stderr check_at $((T0 + 120)) 192.0.2.9 zoe@example.com yan@example.net
-	assert_reply 'X-Greylist: auto-whitelisted (192.0.2.0/24, example.com)'
+	check_gives "$t" 0 "$awl (passed before)" 198.51.100.1 alice@example.org bob@example.net
+	check_gives "$t" 0 "$awl (198.51.100.0/24, example.org)" 198.51.100.9 zoe@example.org yan@example.net
+	check_gives "$t" 0 "$awl (passed before)" 192.0.2.1 erin@example.com bob@example.net
+	check_gives "$t" 0 "$awl (192.0.2.0/24, example.com)" 192.0.2.9 zoe@example.com yan@example.net
 }
 
 @test "spam exits 0 when nothing was whitelisted" {
@@ -686,24 +625,10 @@ spam_fixture() {
 # Admin commands refused to users outside admin_group in a setgid
 # install: t/priv.bats, with real users and a setgid binary.
 
-# as_nobody ARGS...: the binary as user nobody, without supplementary
-# groups, with the test's config, at T0.
-as_nobody() {
-	GREYLIST_NOW=$T0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$GREYLIST_BIN" -c "$CONF" "$@"
-}
-
 @test "without setgid an unprivileged user cannot use a root-owned database" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to run commands as nobody"
 	command -v setpriv >/dev/null || skip "setpriv not installed"
-	# The test's own temporary directory is private to root; nobody
-	# needs to read the config and reach the database directory.
-	PRIVDIR=$(mktemp -d /tmp/greylist-admin.XXXXXX)
-	chmod 755 "$PRIVDIR"
-	DB=$PRIVDIR/db
-	CONF=$PRIVDIR/greylist.conf
-	printf 'database %s\n' "$DB" >"$CONF"
-	chmod 644 "$CONF"
+	open_dir
 	check_pass "$T0" 192.0.2.1 alice@example.org bob@example.net
 	run -0 at "$T0" exempt add @example.com
 	local before

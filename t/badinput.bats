@@ -4,10 +4,6 @@
 
 load test_helper
 
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
-
 # seed: the standard triplet is first seen at T0.
 seed() {
 	run -1 check_at "$T0" "$IP" "$S" "$R"
@@ -23,30 +19,6 @@ assert_db_unchanged() {
 	assert_reply "$DEFER5"
 }
 
-# rejects_ip IP: a check from client IP is refused.
-rejects_ip() {
-	seed
-	run -2 --separate-stderr check_at "$T0" "$1" "$S" carol@example.net
-	assert_error
-	assert_db_unchanged
-}
-
-# rejects_sender ADDR: a check with sender ADDR is refused.
-rejects_sender() {
-	seed
-	run -2 --separate-stderr check_at "$T0" "$IP" "$1" carol@example.net
-	assert_error
-	assert_db_unchanged
-}
-
-# rejects_rcpt ADDR: a check with recipient ADDR is refused.
-rejects_rcpt() {
-	seed
-	run -2 --separate-stderr check_at "$T0" "$IP" "$S" "$1"
-	assert_error
-	assert_db_unchanged
-}
-
 # open_to_nobody: let user nobody reach the test's directory and config.
 open_to_nobody() {
 	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR"
@@ -57,164 +29,118 @@ open_to_nobody() {
 		skip "user nobody cannot run $GREYLIST_BIN"
 }
 
-# as_nobody ARGS...: the binary as user nobody with the test's config at T0.
-as_nobody() {
-	GREYLIST_NOW=$T0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$GREYLIST_BIN" -c "$CONF" "$@"
-}
-
 teardown() {
 	if [ -d "$DB" ]; then chmod -R u+w "$DB"; fi
 }
 
-@test "a missing --ip is rejected" {
+# rejected FIELD VALUE: a check whose --ip, --sender or --rcpt (FIELD) is
+# VALUE (printf %b escapes), the others valid, is refused, and the seeded
+# database is as it was.
+rejected() {
+	local v ip=$IP s=$S r=carol@example.net
+	printf -v v '%b' "$2"
+	case $1 in
+	ip) ip=$v ;;
+	sender) s=$v ;;
+	rcpt) r=$v ;;
+	*) fail "rejected: no field $1" ;;
+	esac
 	seed
-	run -2 --separate-stderr at "$T0" check --sender="$S" --rcpt=carol@example.net
+	run -2 --separate-stderr check_at "$T0" "$ip" "$s" "$r"
 	assert_error
 	assert_db_unchanged
 }
 
-@test "a missing --sender is rejected" {
+@test "a bad client address, sender or recipient is rejected" {
+	local a501 b501
+	a501=$(printf 'a%.0s' {1..501})
+	b501=$(printf 'b%.0s' {1..501})
+	each_row rejected "
+	an IPv4 address with three parts is rejected|ip|1.2.3
+	an IPv4 address with an octet over 255 is rejected|ip|256.1.1.1
+	an IP address made of letters is rejected|ip|abc
+	an empty IP address is rejected|ip|
+	an IP address with a trailing space is rejected|ip|1.2.3.4\x20
+	an IP address with a leading space is rejected|ip| 1.2.3.4
+	an IP address with a prefix length is rejected|ip|192.0.2.1/24
+	a malformed IPv6 address is rejected|ip|2001:db8::g
+	an IPv6 address with two double colons is rejected|ip|2001::db8::1
+	a sender over 512 bytes is rejected|sender|$a501@example.org
+	a recipient over 512 bytes is rejected|rcpt|$b501@example.net
+	a recipient with a control character is rejected|rcpt|carol\x01@example.net
+	a recipient with a tab inside is rejected|rcpt|carol\t@example.net
+	a recipient with a DEL character is rejected|rcpt|carol\x7f@example.net
+	a sender with a control character is rejected|sender|alice\x01@example.org
+	a sender with a newline inside is rejected|sender|alice@example.org\nX-Injected: yes
+	a sender of invalid UTF-8 junk is rejected|sender|\xff\xfe@example.org
+	a sender with a truncated UTF-8 sequence is rejected|sender|caf\xc3@example.org
+	a sender with an overlong UTF-8 encoding is rejected|sender|a\xc0\xafb@example.org
+	a recipient of invalid UTF-8 junk is rejected|rcpt|carol\xff\xfe@example.net
+	an empty recipient is rejected|rcpt|
+	a recipient of only spaces is rejected|rcpt|\x20\x20\x20
+	a recipient of only angle brackets is rejected|rcpt|<>
+	"
+}
+
+@test "addresses at the length limit and in valid UTF-8 are accepted" {
+	local a500 b500
+	a500=$(printf 'a%.0s' {1..500})
+	b500=$(printf 'b%.0s' {1..500})
+	each_row first_check "
+	a sender of exactly 512 bytes is accepted||1|$DEFER5|$IP|$a500@example.org|$R
+	a recipient of exactly 512 bytes is accepted||1|$DEFER5|$IP|$S|$b500@example.net
+	a sender in valid UTF-8 is accepted||1|$DEFER5|$IP|$(printf '%b' 'j\xc3\xb6rg@example.org')|$R
+	"
+}
+
+# escaped_args WORDS: ARGS, the words of WORDS (split at spaces), each
+# with its printf %b escapes expanded.
+escaped_args() {
+	local w
+	ARGS=()
+	for w in $1; do
+		ARGS+=("$(printf '%b' "$w")")
+	done
+}
+
+# refused ARGS: greylist ARGS (escaped_args) at T0 is refused, and the
+# seeded database is as it was.
+refused() {
+	escaped_args "$1"
 	seed
-	run -2 --separate-stderr at "$T0" check --ip="$IP" --rcpt=carol@example.net
+	run -2 --separate-stderr at "$T0" "${ARGS[@]}"
 	assert_error
 	assert_db_unchanged
 }
 
-@test "a missing --rcpt is rejected" {
-	seed
-	run -2 --separate-stderr at "$T0" check --ip="$IP" --sender="$S"
+@test "a check with a missing, incomplete or unknown option is rejected" {
+	each_row refused "
+	a missing --ip is rejected|check --sender=$S --rcpt=carol@example.net
+	a missing --sender is rejected|check --ip=$IP --rcpt=carol@example.net
+	a missing --rcpt is rejected|check --ip=$IP --sender=$S
+	an option without its value is rejected|check --sender=$S --rcpt=carol@example.net --ip
+	an unknown check option is rejected|check --ip=$IP --sender=$S --rcpt=carol@example.net --bogus=1
+	an unknown global option is rejected|-x check --ip=$IP --sender=$S --rcpt=carol@example.net
+	"
+}
+
+# no_database ARGS: greylist ARGS (as refused) at T0 is refused before
+# the database directory is made.
+no_database() {
+	escaped_args "$1"
+	run -2 --separate-stderr at "$T0" "${ARGS[@]}"
 	assert_error
-	assert_db_unchanged
+	assert [ ! -e "$DB" ]
 }
 
-@test "an option without its value is rejected" {
-	seed
-	run -2 --separate-stderr at "$T0" check --sender="$S" --rcpt=carol@example.net --ip
-	assert_error
-	assert_db_unchanged
-}
-
-@test "an IPv4 address with three parts is rejected" {
-	rejects_ip 1.2.3
-}
-
-@test "an IPv4 address with an octet over 255 is rejected" {
-	rejects_ip 256.1.1.1
-}
-
-@test "an IP address made of letters is rejected" {
-	rejects_ip abc
-}
-
-@test "an empty IP address is rejected" {
-	rejects_ip ''
-}
-
-@test "an IP address with a trailing space is rejected" {
-	rejects_ip '1.2.3.4 '
-}
-
-@test "an IP address with a leading space is rejected" {
-	rejects_ip ' 1.2.3.4'
-}
-
-@test "an IP address with a prefix length is rejected" {
-	rejects_ip 192.0.2.1/24
-}
-
-@test "a malformed IPv6 address is rejected" {
-	rejects_ip 2001:db8::g
-}
-
-@test "an IPv6 address with two double colons is rejected" {
-	rejects_ip 2001::db8::1
-}
-
-@test "a sender of exactly 512 bytes is accepted" {
-	local local_part
-	local_part=$(printf 'a%.0s' {1..500})
-	run -1 --separate-stderr check_at "$T0" "$IP" "$local_part@example.org" "$R"
-	assert_reply "$DEFER5"
-}
-
-@test "a sender over 512 bytes is rejected" {
-	local local_part
-	local_part=$(printf 'a%.0s' {1..501})
-	rejects_sender "$local_part@example.org"
-}
-
-@test "a recipient of exactly 512 bytes is accepted" {
-	local local_part
-	local_part=$(printf 'b%.0s' {1..500})
-	run -1 --separate-stderr check_at "$T0" "$IP" "$S" "$local_part@example.net"
-	assert_reply "$DEFER5"
-}
-
-@test "a recipient over 512 bytes is rejected" {
-	local local_part
-	local_part=$(printf 'b%.0s' {1..501})
-	rejects_rcpt "$local_part@example.net"
-}
-
-@test "a recipient with a control character is rejected" {
-	rejects_rcpt $'carol\x01@example.net'
-}
-
-@test "a recipient with a tab inside is rejected" {
-	rejects_rcpt $'carol\t@example.net'
-}
-
-@test "a recipient with a DEL character is rejected" {
-	rejects_rcpt $'carol\x7f@example.net'
-}
-
-@test "a sender with a control character is rejected" {
-	rejects_sender $'alice\x01@example.org'
-}
-
-@test "a sender with a newline inside is rejected" {
-	rejects_sender $'alice@example.org\nX-Injected: yes'
-}
-
-@test "a sender of invalid UTF-8 junk is rejected" {
-	rejects_sender $'\xff\xfe@example.org'
-}
-
-@test "a sender with a truncated UTF-8 sequence is rejected" {
-	rejects_sender $'caf\xc3@example.org'
-}
-
-@test "a sender with an overlong UTF-8 encoding is rejected" {
-	rejects_sender $'a\xc0\xafb@example.org'
-}
-
-@test "a recipient of invalid UTF-8 junk is rejected" {
-	rejects_rcpt $'carol\xff\xfe@example.net'
-}
-
-@test "a sender in valid UTF-8 is accepted" {
-	run -1 --separate-stderr check_at "$T0" "$IP" $'j\xc3\xb6rg@example.org' "$R"
-	assert_reply "$DEFER5"
-}
-
-@test "an empty recipient is rejected" {
-	rejects_rcpt ''
-}
-
-@test "a recipient of only spaces is rejected" {
-	rejects_rcpt '   '
-}
-
-@test "a recipient of only angle brackets is rejected" {
-	rejects_rcpt '<>'
-}
-
-@test "an unknown check option is rejected" {
-	seed
-	run -2 --separate-stderr at "$T0" check --ip="$IP" --sender="$S" --rcpt=carol@example.net --bogus=1
-	assert_error
-	assert_db_unchanged
+@test "rejected input does not create the database directory" {
+	each_row no_database "
+	a rejected --ip does not create the database directory|check --ip=1.2.3 --sender=$S --rcpt=$R
+	a missing --ip does not create the database directory|check --sender=$S --rcpt=$R
+	a rejected sender does not create the database directory|check --ip=$IP --sender=\xff\xfe@example.org --rcpt=$R
+	a rejected recipient does not create the database directory|check --ip=$IP --sender=$S --rcpt=
+	an unknown option does not create the database directory|check --ip=$IP --sender=$S --rcpt=$R --bogus=1
+	"
 }
 
 @test "an unknown check option does not let a retry pass" {
@@ -225,47 +151,10 @@ teardown() {
 	assert_reply "${DEFER}00:01:00"
 }
 
-@test "an unknown global option is rejected" {
-	seed
-	run -2 --separate-stderr at "$T0" -x check --ip="$IP" --sender="$S" --rcpt=carol@example.net
-	assert_error
-	assert_db_unchanged
-}
-
 @test "an unknown command is named in the error" {
 	run -2 --separate-stderr gl foo
 	assert_equal "$output" ''
 	assert_equal "${stderr_lines[0]}" "greylist: unknown command 'foo'"
-	assert [ ! -e "$DB" ]
-}
-
-@test "a rejected --ip does not create the database directory" {
-	run -2 --separate-stderr check_at "$T0" 1.2.3 "$S" "$R"
-	assert_error
-	assert [ ! -e "$DB" ]
-}
-
-@test "a missing --ip does not create the database directory" {
-	run -2 --separate-stderr at "$T0" check --sender="$S" --rcpt="$R"
-	assert_error
-	assert [ ! -e "$DB" ]
-}
-
-@test "a rejected sender does not create the database directory" {
-	run -2 --separate-stderr check_at "$T0" "$IP" $'\xff\xfe@example.org' "$R"
-	assert_error
-	assert [ ! -e "$DB" ]
-}
-
-@test "a rejected recipient does not create the database directory" {
-	run -2 --separate-stderr check_at "$T0" "$IP" "$S" ''
-	assert_error
-	assert [ ! -e "$DB" ]
-}
-
-@test "an unknown option does not create the database directory" {
-	run -2 --separate-stderr at "$T0" check --ip="$IP" --sender="$S" --rcpt="$R" --bogus=1
-	assert_error
 	assert [ ! -e "$DB" ]
 }
 

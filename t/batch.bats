@@ -9,10 +9,6 @@ batch_at() {
 	GREYLIST_NOW=$1 "$GREYLIST_BIN" -c "$CONF" batch
 }
 
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
-
 @test "batch writes each row with the time used and check's decision" {
 	run -0 --separate-stderr batch_at $((T0 + 9999)) <<-EOF
 	$IP,$S,$R,mx.example.org,$T0

@@ -14,24 +14,15 @@ DOCBIN=$DOCDIR/bin/greylist
 
 setup_file() {
 	[ "$(id -u)" = 0 ] || return 0
-	users_del
+	accounts_gone "gldocmta gldocusr" gldocgrp
 	groupadd gldocgrp
 	useradd -M -d /nonexistent -s /usr/sbin/nologin gldocmta
 	useradd -M -d /nonexistent -s /usr/sbin/nologin gldocusr
 }
 
-users_del() {
-	local u
-	for u in gldocmta gldocusr; do
-		! id "$u" >/dev/null 2>&1 || userdel "$u"
-	done
-	! getent group gldocgrp >/dev/null || groupdel gldocgrp
-	return 0
-}
-
 teardown_file() {
 	[ "$(id -u)" = 0 ] || return 0
-	users_del
+	accounts_gone "gldocmta gldocusr" gldocgrp
 	rm -rf "$DOCDIR"
 }
 
@@ -80,14 +71,6 @@ teardown() {
 doctor() {
 	"$GREYLIST_BIN" -c "$CONF" doctor --group=gldocgrp \
 		--exim-config="$EXIMCONF" "$@"
-}
-
-# as USER CMD...: CMD as USER with their own groups and a bare environment.
-as() {
-	local u=$1
-	shift
-	setpriv --reuid="$u" --regid="$u" --init-groups -- \
-		env -i PATH=/usr/bin:/bin "$@"
 }
 
 # problems: after run, the problem lines.

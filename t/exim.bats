@@ -14,9 +14,6 @@ load test_helper
 
 : "${GREYLIST_SRCDIR:=$BATS_TEST_DIRNAME/..}"
 HELPERS=$BATS_TEST_DIRNAME/exim
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
 FAILED='451 4.3.0 Greylisting unavailable, please retry later'
 
 setup() {
@@ -291,31 +288,30 @@ failing_binary() {
 	assert_regex "$stderr" "; greylist doctor finds why"
 }
 
-@test "with GREYLIST_FAIL_CLOSED a missing greylist binary defers the recipient" {
+# fails_closed KIND: greylist fails as KIND_binary (missing, hanging,
+# failing) makes it; with GREYLIST_FAIL_CLOSED, Exim defers the
+# recipient and logs why.
+fails_closed() {
+	local code=2
 	MACRO[GREYLIST_FAIL_CLOSED]=yes
-	missing_binary
+	"$1"_binary
+	[ "$1" != missing ] || code=$MISSING
 	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
 	assert_line "$FAILED"
 	refute_line '250 Accepted'
-	assert_regex "$stderr" "LOG: .*greylist check failed \\(exit $MISSING\\), deferring"
+	assert_regex "$stderr" "LOG: .*greylist check failed \\(exit $code\\), deferring"
+}
+
+@test "with GREYLIST_FAIL_CLOSED a missing greylist binary defers the recipient" {
+	fails_closed missing
 }
 
 @test "with GREYLIST_FAIL_CLOSED a hanging greylist defers the recipient" {
-	MACRO[GREYLIST_FAIL_CLOSED]=yes
-	hanging_binary
-	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
-	assert_line "$FAILED"
-	refute_line '250 Accepted'
-	assert_regex "$stderr" 'LOG: .*greylist check failed \(exit 2\), deferring'
+	fails_closed hanging
 }
 
 @test "with GREYLIST_FAIL_CLOSED a greylist error (exit 2) defers the recipient" {
-	MACRO[GREYLIST_FAIL_CLOSED]=yes
-	failing_binary
-	run -0 --separate-stderr rcpt_at "$T0" "$S" "$R"
-	assert_line "$FAILED"
-	refute_line '250 Accepted'
-	assert_regex "$stderr" 'LOG: .*greylist check failed \(exit 2\), deferring'
+	fails_closed failing
 }
 
 @test "with GREYLIST_FAIL_CLOSED a greylist pass is still accepted" {
@@ -362,20 +358,23 @@ O2=mail-eopbgr10051.outbound.protection.outlook.com
 	assert_line '250-X-Greylist: delayed 300 seconds'
 }
 
-@test "an SPF pass given through GREYLIST_SPF makes two unrelated networks one client" {
+# spf_retry RESULT [COMMAND...]: with the SPF result RESULT given through
+# GREYLIST_SPF, an RCPT from 198.51.100.7 at T0, then (run) its retry
+# from the unrelated 203.0.113.9 after the embargo, and the COMMANDs.
+spf_retry() {
 	MACRO[GREYLIST_SPF]='$acl_m_spf'
-	MACRO[TEST_SPF_RESULT]=pass
+	MACRO[TEST_SPF_RESULT]=$1
 	run -0 rcpt_named "$T0" 198.51.100.7 '' "$S" "$R"
 	run -0 --separate-stderr rcpt_named $((T0 + EMBARGO)) 203.0.113.9 '' \
-		"$S" "$R" DATA '' 'Hello.' .
+		"$S" "$R" "${@:2}"
+}
+
+@test "an SPF pass given through GREYLIST_SPF makes two unrelated networks one client" {
+	spf_retry pass DATA '' 'Hello.' .
 	assert_line '250-X-Greylist: delayed 300 seconds (spf:example.org)'
 }
 
 @test "an SPF fail given through GREYLIST_SPF leaves the retry from another network deferred" {
-	MACRO[GREYLIST_SPF]='$acl_m_spf'
-	MACRO[TEST_SPF_RESULT]=fail
-	run -0 rcpt_named "$T0" 198.51.100.7 '' "$S" "$R"
-	run -0 --separate-stderr rcpt_named $((T0 + EMBARGO)) 203.0.113.9 '' \
-		"$S" "$R"
+	spf_retry fail
 	assert_line "$DEFER5"
 }

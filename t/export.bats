@@ -8,8 +8,6 @@ load test_helper
 
 export TZ=UTC
 
-HEADER='type,network,sender,recipient,domain,entry,first_seen,last_seen,passed_at,blocked,passes,count'
-
 # counters DEFERRED DELAY AWL KNOWN EXEMPT: the eight counter rows export
 # ends with (opted_out, personal_whitelist and spare are 0).
 counters() {
@@ -20,7 +18,7 @@ counters() {
 
 # rows LINE...: the expected export, the header then the given lines.
 rows() {
-	printf '%s\n' "$HEADER" "$@"
+	printf '%s\n' "$EXPORT_HEADER" "$@"
 }
 
 # other_db: a second, empty database for the same config, in DB2; gl2
@@ -72,7 +70,7 @@ import_fails() {
 bad_row() {
 	varied
 	export_to "$BATS_TEST_TMPDIR/before.csv"
-	printf '%s\n' "$HEADER" "${@:2}" >"$BATS_TEST_TMPDIR/in.csv"
+	printf '%s\n' "$EXPORT_HEADER" "${@:2}" >"$BATS_TEST_TMPDIR/in.csv"
 	import_fails "$1" "$BATS_TEST_TMPDIR/in.csv"
 }
 
@@ -223,7 +221,7 @@ w.writerows(rows)
 @test "import merges: an entry not in the file stays and an imported one overwrites" {
 	run -1 check_at "$T0" 192.0.2.1 keep@example.org bob@example.net
 	run -1 check_at "$T0" 192.0.2.2 old@example.org bob@example.net
-	printf '%s\n' "$HEADER" \
+	printf '%s\n' "$EXPORT_HEADER" \
 	    "triplet,192.0.2.0/24,old@example.org,bob@example.net,,,$((T0 + 5)),$((T0 + 9)),$((T0 + 9)),4,2," \
 	    "tuplet,198.51.100.0/24,,,example.com,,$T0,$T0,,,1," \
 	    >"$BATS_TEST_TMPDIR/in.csv"
@@ -239,7 +237,7 @@ w.writerows(rows)
 @test "import --replace removes every entry that is not in the file" {
 	run -1 check_at "$T0" 192.0.2.1 gone@example.org bob@example.net
 	run -0 at "$T0" exempt add @gone.example
-	printf '%s\n' "$HEADER" "$GOOD" >"$BATS_TEST_TMPDIR/in.csv"
+	printf '%s\n' "$EXPORT_HEADER" "$GOOD" >"$BATS_TEST_TMPDIR/in.csv"
 	run -0 gl import --replace "$BATS_TEST_TMPDIR/in.csv"
 	assert_output 'imported 1 entries'
 	run -0 gl export
@@ -263,7 +261,7 @@ w.writerows(rows)
 
 @test "import without --replace adds the counters to the stored ones" {
 	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
-	printf '%s\n' "$HEADER" "$(counters 5 2 0 7 1)" >"$BATS_TEST_TMPDIR/in.csv"
+	printf '%s\n' "$EXPORT_HEADER" "$(counters 5 2 0 7 1)" >"$BATS_TEST_TMPDIR/in.csv"
 	run -0 gl import "$BATS_TEST_TMPDIR/in.csv"
 	assert_output 'imported 0 entries'
 	run -0 gl export

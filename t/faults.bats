@@ -7,7 +7,13 @@
 
 load test_helper
 
-HEADER='type,network,sender,recipient,domain,entry,first_seen,last_seen,passed_at,blocked,passes,count'
+# assert_failed_naming PATTERN: after run --separate-stderr, the command
+# exited 2 with one "greylist: ..." line matching PATTERN.
+assert_failed_naming() {
+	assert_equal "$status" 2
+	assert_error
+	assert_regex "$stderr" "$1"
+}
 
 # answered_or_failed_open: after run --separate-stderr of a retry of the
 # first triplet 60 s after T0, either the database answered and still
@@ -31,9 +37,7 @@ teardown() {
 	if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then
 		umount "$MNT"
 	fi
-	if [ -n "${OPEN_DIR:-}" ]; then
-		rm -rf "$OPEN_DIR"
-	fi
+	open_dir_remove
 }
 
 # small_fs SIZE: mounts a tmpfs of SIZE for this test and moves the
@@ -71,16 +75,9 @@ new_until_full() {
 	fail "200 new triplets stored on a full file system"
 }
 
-# stored N [FROM]: imports N pending triplets first seen at T0, numbered
-# from FROM (0): triplet I is (10.A.B.0/24, sI@example.org, r@example.net)
-# with A.B = I as two bytes.
-stored() {
-	awk -v n="$1" -v f="${2:-0}" -v t="$T0" -v h="$HEADER" 'BEGIN {
-		print h
-		for (i = f; i < f + n; i++)
-			printf "triplet,10.%d.%d.0/24,s%d@example.org,r@example.net,,,%d,%d,,1,0,\n",
-			    int(i / 256) % 256, i % 256, i, t, t
-	}' >"$BATS_TEST_TMPDIR/stored.csv"
+# imported N [FROM]: import of import_rows N FROM.
+imported() {
+	import_rows "$1" "${2:-0}" >"$BATS_TEST_TMPDIR/stored.csv"
 	run -0 gl import "$BATS_TEST_TMPDIR/stored.csv"
 }
 
@@ -103,13 +100,6 @@ check_stored() {
 		10.$(($1 / 256 % 256)).$(($1 % 256)).1 s$1@example.org r@example.net
 }
 
-# remembered IP SENDER RCPT: the triplet, first seen at T0, is in the
-# database (at T0 + 60 it is an early retry with four minutes left).
-remembered() {
-	run -1 --separate-stderr check_at $((T0 + 60)) "$1" "$2" "$3"
-	assert_reply "$DEFER4"
-}
-
 # gl_bounded ARGS...: gl, killed after 20 s: an admin command has no
 # watchdog of its own, and a damaged database must not hang the suite.
 gl_bounded() {
@@ -130,17 +120,6 @@ assert_kept() {
 	assert_output ''
 }
 
-# open_dir: the config and database in a directory other users may enter
-# (the test's own directory is private to root), for setpriv.
-open_dir() {
-	OPEN_DIR=$(mktemp -d /tmp/greylist-faults.XXXXXX)
-	chmod 755 "$OPEN_DIR"
-	DB=$OPEN_DIR/db
-	CONF=$OPEN_DIR/greylist.conf
-	printf 'database %s\n' "$DB" >"$CONF"
-	chmod 644 "$CONF"
-}
-
 # ro_mount: remounts the database directory read-only (a bind mount onto
 # itself); skips unless this test may mount.
 ro_mount() {
@@ -158,9 +137,7 @@ ro_mount() {
 	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
 	fill_fs
 	new_until_full
-	assert_equal "$status" 2
-	assert_error
-	assert_regex "$stderr" 'No space left on device'
+	assert_failed_naming 'No space left on device'
 }
 
 @test "an early retry on a full file system fails open too, since every decision writes" {
@@ -180,10 +157,10 @@ ro_mount() {
 	new_until_full
 	assert_equal "$status" 2
 	rm "$MNT/fill"
-	remembered 192.0.2.1 a@example.org b@example.net
+	remembered $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
 	local i
 	while read -r i; do
-		remembered 198.51.$i.1 new$i@example.org b@example.net
+		remembered $((T0 + 60)) 198.51.$i.1 new$i@example.org b@example.net
 	done <"$BATS_TEST_TMPDIR/new"
 	run -1 check_at "$T0" 203.0.113.1 after@example.org b@example.net
 	if command -v db5.3_verify >/dev/null; then
@@ -193,7 +170,7 @@ ro_mount() {
 
 @test "a check that must grow shared memory on a full file system fails open rather than dying of SIGBUS" {
 	small_fs 32m
-	stored 20000
+	imported 20000
 	# Recovery recreates the regions small, as after any crash; checks
 	# reading other pages then grow the cache's region file.
 	touch "$DB/recover"
@@ -212,7 +189,7 @@ ro_mount() {
 
 @test "an export on a full file system ends with a message rather than SIGBUS" {
 	small_fs 32m
-	stored 20000
+	imported 20000
 	touch "$DB/recover"
 	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
 	fill_fs
@@ -269,18 +246,16 @@ ro_mount() {
 	assert_error
 	assert_regex "$stderr" 'Read-only file system'
 	umount "$DB"
-	remembered 192.0.2.1 a@example.org b@example.net
+	remembered $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
 	assert [ ! -e "$DB/recover" ]
 }
 
 @test "a database file truncated to zero bytes is refused and left as it is" {
-	stored 10000
+	imported 10000
 	settled
 	: >"$DB/greylist.db"
 	check_stored 1
-	assert_equal "$status" 2
-	assert_error
-	assert_regex "$stderr" 'greylist\.db'
+	assert_failed_naming 'greylist\.db'
 	run --separate-stderr -2 check_at "$T0" 192.0.2.9 new@example.org b@example.net
 	assert_error
 	assert [ ! -s "$DB/greylist.db" ]
@@ -301,21 +276,19 @@ ro_mount() {
 }
 
 @test "an older database file truncated to zero bytes after a crash is refused and left as it is" {
-	stored 10000
+	imported 10000
 	settled
 	: >"$DB/greylist.db"
 	touch "$DB/recover"
 	check_stored 1
-	assert_equal "$status" 2
-	assert_error
-	assert_regex "$stderr" 'greylist\.db'
+	assert_failed_naming 'greylist\.db'
 	assert [ ! -s "$DB/greylist.db" ]
 }
 
 @test "a database file truncated to half is refused, not recovered into a smaller database" {
-	stored 10000
+	imported 10000
 	settled
-	stored 1000 10000
+	imported 1000 10000
 	local size
 	size=$(stat -c %s "$DB/greylist.db")
 	assert [ "$size" -gt 65536 ]
@@ -327,9 +300,7 @@ ro_mount() {
 	# nothing goes on with what is left.
 	touch "$DB/recover"
 	check_stored 9999
-	assert_equal "$status" 2
-	assert_error
-	assert_regex "$stderr" 'greylist\.db'
+	assert_failed_naming 'greylist\.db'
 	check_stored 1
 	assert_equal "$status" 2
 	assert_error
@@ -337,38 +308,33 @@ ro_mount() {
 	assert_regex "$stderr" 'greylist\.db'
 }
 
-@test "a database file of random bytes is refused and left as it is" {
-	stored 10000
-	settled
+# random_db_refused [CRASH]: greylist.db of 10,000 settled entries
+# overwritten with random bytes (and the store marked for recovery, as
+# after a crash, when CRASH is given) is refused and left as it is.
+random_db_refused() {
 	local sum
+	imported 10000
+	settled
 	head -c "$(stat -c %s "$DB/greylist.db")" /dev/urandom >"$DB/greylist.db"
 	sum=$(md5sum <"$DB/greylist.db")
+	[ -z "${1:-}" ] || touch "$DB/recover"
 	check_stored 1
-	assert_equal "$status" 2
-	assert_error
-	assert_regex "$stderr" 'greylist\.db'
+	assert_failed_naming 'greylist\.db'
 	assert_equal "$(md5sum <"$DB/greylist.db")" "$sum"
 }
 
-@test "a database file of random bytes after a crash is refused and left as it is" {
-	stored 10000
-	settled
-	local sum
-	head -c "$(stat -c %s "$DB/greylist.db")" /dev/urandom >"$DB/greylist.db"
-	sum=$(md5sum <"$DB/greylist.db")
-	touch "$DB/recover"
-	check_stored 1
-	assert_equal "$status" 2
-	assert_error
-	assert_regex "$stderr" 'greylist\.db'
-	assert_equal "$(md5sum <"$DB/greylist.db")" "$sum"
+@test "a database file of random bytes, before or after a crash, is refused and left as it is" {
+	each_row random_db_refused "
+	a database file of random bytes is refused and left as it is
+	a database file of random bytes after a crash is refused and left as it is|crash
+	"
 }
 
 # region_garbage N: region file __db.00N overwritten with random bytes: the
 # first check answers or fails open (exit 2, one line), the next answers,
 # and nothing stored is lost.
 region_garbage() {
-	stored 2000
+	imported 2000
 	run -1 check_at "$T0" 192.0.2.1 a@example.org b@example.net
 	triplets >"$BATS_TEST_TMPDIR/before"
 	local f=$DB/__db.00$1

@@ -7,8 +7,6 @@
 
 load test_helper
 
-S=alice@example.org
-R=bob@example.net
 O1=mail-db5eur01on0044.outbound.protection.outlook.com
 O2=mail-eopbgr10051.outbound.protection.outlook.com
 

@@ -2,275 +2,77 @@
 # Normalisation of networks and addresses, observed through the clock: a
 # variant checked 60 seconds after the original is the same triplet when it
 # is told retry=00:04:00, and a different one when told retry=00:05:00 while
-# the original, checked again, is still told retry=00:04:00.
+# the original, checked again, is still told retry=00:04:00. Each table row
+# is: what it shows | config lines | original | variant (one_triplet and
+# two_triplets in test_helper.bash).
 
 load test_helper
 
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
-
-@test "an unrelated sender is a different triplet" {
-	run -1 check_at "$T0" "$IP" "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" carol@example.org "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" "$R"
-	assert_reply "$DEFER4"
+@test "address variants that are one triplet" {
+	each_row one_triplet "
+	angle brackets around the sender are removed||$IP|<$S>|$R|$IP|$S|$R
+	angle brackets around the recipient are removed||$IP|$S|<$R>|$IP|$S|$R
+	surrounding spaces around the addresses are removed||$IP| $S |  <$R> |$IP|$S|$R
+	the null sender written as <> is the null sender||$IP|<>|$R|$IP||$R
+	sender case is ignored in the local part and the domain||$IP|Alice@Example.ORG|$R|$IP|aLICE@example.org|$R
+	recipient case is ignored in the local part and the domain||$IP|$S|BOB@Example.Net|$IP|$S|bob@example.NET
+	the recipient's +detail is removed||$IP|$S|bob+lists@example.net|$IP|$S|$R
+	the recipient's +detail is removed whatever its case||$IP|$S|<Bob+Lists@Example.ORG>|$IP|$S|bob+other@example.org
+	"
 }
 
-@test "an unrelated recipient is a different triplet" {
-	run -1 check_at "$T0" "$IP" "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" dave@example.net
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" "$R"
-	assert_reply "$DEFER4"
+@test "address variants that are different triplets" {
+	each_row two_triplets "
+	an unrelated sender is a different triplet||$IP|$S|$R|$IP|carol@example.org|$R
+	an unrelated recipient is a different triplet||$IP|$S|$R|$IP|$S|dave@example.net
+	the null sender is a different sender from a named one||$IP||$R|$IP|$S|$R
+	the sender's +detail is kept||$IP|alice+news@example.org|$R|$IP|$S|$R
+	"
 }
 
-@test "angle brackets around the sender are removed" {
-	run -1 check_at "$T0" "$IP" "<$S>" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" "$R"
-	assert_reply "$DEFER4"
+@test "normalize_verp collapses the variable parts of VERP, BATV and SRS senders" {
+	each_row one_triplet "
+	a BATV prvs tag|normalize_verp yes|$IP|prvs=0123abcd=alice@example.org|$R|$IP|prvs=9876fedc=alice@example.org|$R
+	a BATV msprvs1 tag|normalize_verp yes|$IP|msprvs1=18020lbma2vq=alice@example.org|$R|$IP|msprvs1=18021xyzq3ab=alice@example.org|$R
+	a BATV btv1 tag|normalize_verp yes|$IP|btv1==0123abcdef==alice@example.org|$R|$IP|btv1==fedcba9876==alice@example.org|$R
+	the SRS0 hash and timestamp|normalize_verp yes|$IP|SRS0=ab12=Q3=example.com=alice@forwarder.example|$R|$IP|SRS0=zy98=R7=example.com=alice@forwarder.example|$R
+	the SRS1 hash and timestamp|normalize_verp yes|$IP|SRS1=xq1a=first.example==ab12=Q3=example.com=alice@second.example|$R|$IP|SRS1=mn9z=first.example==zy98=R7=example.com=alice@second.example|$R
+	VERP digit runs of any length|normalize_verp yes|$IP|bounces-12345@lists.example.org|$R|$IP|bounces-7@lists.example.org|$R
+	several digit runs in one local part|normalize_verp yes|$IP|msg-1234-5678-bounce@lists.example.org|$R|$IP|msg-99-1-bounce@lists.example.org|$R
+	hex runs of eight or more holding a digit|normalize_verp yes|$IP|bounce-1a2b3c4d5e@lists.example.org|$R|$IP|bounce-f9e8d7c6b5@lists.example.org|$R
+	"
 }
 
-@test "angle brackets around the recipient are removed" {
-	run -1 check_at "$T0" "$IP" "$S" "<$R>"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" "$R"
-	assert_reply "$DEFER4"
+@test "normalize_verp keeps different senders apart, and is off unless set" {
+	each_row two_triplets "
+	normalize_verp does not merge different senders behind BATV tags|normalize_verp yes|$IP|prvs=0123abcd=alice@example.org|$R|$IP|prvs=0123abcd=carol@example.org|$R
+	normalize_verp leaves digits in the sender's domain alone|normalize_verp yes|$IP|alice@mx1.example.org|$R|$IP|alice@mx2.example.org|$R
+	normalize_verp leaves the recipient alone|normalize_verp yes|$IP|$S|user1@example.net|$IP|$S|user2@example.net
+	without normalize_verp VERP digit runs are different senders|normalize_verp no|$IP|bounces-12345@lists.example.org|$R|$IP|bounces-67890@lists.example.org|$R
+	without normalize_verp BATV tags are different senders|normalize_verp no|$IP|prvs=0123abcd=alice@example.org|$R|$IP|prvs=9876fedc=alice@example.org|$R
+	normalize_verp is off by default||$IP|bounces-12345@lists.example.org|$R|$IP|bounces-67890@lists.example.org|$R
+	"
 }
 
-@test "surrounding spaces around the addresses are removed" {
-	run -1 check_at "$T0" "$IP" " $S " "  <$R> "
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" "$R"
-	assert_reply "$DEFER4"
+@test "clients that are one network" {
+	each_row one_triplet "
+	two clients in the same IPv4 /24 are one network by default||192.0.2.1|$S|$R|192.0.2.254|$S|$R
+	two IPv6 clients in the same /64 are one network by default||2001:db8:1:2::1|$S|$R|2001:db8:1:2::ffff|$S|$R
+	an IPv4-mapped IPv6 client counts as its IPv4 /24||::ffff:192.0.2.1|$S|$R|192.0.2.9|$S|$R
+	ipv4_prefix 32 still matches the same address|ipv4_prefix 32|192.0.2.1|$S|$R|192.0.2.1|$S|$R
+	ipv4_prefix 16 groups clients by /16|ipv4_prefix 16|192.0.2.1|$S|$R|192.0.77.1|$S|$R
+	ipv6_prefix 128 still matches the same address however it is written|ipv6_prefix 128|2001:db8:1:2::1|$S|$R|2001:0DB8:0001:0002:0000:0000:0000:0001|$S|$R
+	ipv6_prefix 48 groups clients by /48|ipv6_prefix 48|2001:db8:1:2::1|$S|$R|2001:db8:1:ffff::1|$S|$R
+	ipv4_prefix does not change how IPv6 clients are grouped|ipv4_prefix 32|2001:db8:1:2::1|$S|$R|2001:db8:1:2::2|$S|$R
+	"
 }
 
-@test "the null sender written as <> is the null sender" {
-	run -1 check_at "$T0" "$IP" '<>' "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" '' "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "the null sender is a different sender from a named one" {
-	run -1 check_at "$T0" "$IP" '' "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" '' "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "sender case is ignored in the local part and the domain" {
-	run -1 check_at "$T0" "$IP" Alice@Example.ORG "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" aLICE@example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "recipient case is ignored in the local part and the domain" {
-	run -1 check_at "$T0" "$IP" "$S" BOB@Example.Net
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" bob@example.NET
-	assert_reply "$DEFER4"
-}
-
-@test "the recipient's +detail is removed" {
-	run -1 check_at "$T0" "$IP" "$S" bob+lists@example.net
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "the recipient's +detail is removed whatever its case" {
-	run -1 check_at "$T0" "$IP" "$S" '<Bob+Lists@Example.ORG>'
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" bob+other@example.org
-	assert_reply "$DEFER4"
-}
-
-@test "the sender's +detail is kept" {
-	run -1 check_at "$T0" "$IP" alice+news@example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" alice+news@example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp collapses a BATV prvs tag" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" prvs=0123abcd=alice@example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" prvs=9876fedc=alice@example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp collapses a BATV msprvs1 tag" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" msprvs1=18020lbma2vq=alice@example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" msprvs1=18021xyzq3ab=alice@example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp collapses a BATV btv1 tag" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" btv1==0123abcdef==alice@example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" btv1==fedcba9876==alice@example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp does not merge different senders behind BATV tags" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" prvs=0123abcd=alice@example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" prvs=0123abcd=carol@example.org "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" prvs=0123abcd=alice@example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp collapses the SRS0 hash and timestamp" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" SRS0=ab12=Q3=example.com=alice@forwarder.example "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" SRS0=zy98=R7=example.com=alice@forwarder.example "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp collapses the SRS1 hash and timestamp" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" SRS1=xq1a=first.example==ab12=Q3=example.com=alice@second.example "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" SRS1=mn9z=first.example==zy98=R7=example.com=alice@second.example "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp collapses VERP digit runs of any length" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" bounces-12345@lists.example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" bounces-7@lists.example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp collapses several digit runs in one local part" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" msg-1234-5678-bounce@lists.example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" msg-99-1-bounce@lists.example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp collapses hex runs of eight or more holding a digit" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" bounce-1a2b3c4d5e@lists.example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" bounce-f9e8d7c6b5@lists.example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp leaves digits in the sender's domain alone" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" alice@mx1.example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" alice@mx2.example.org "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" alice@mx1.example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp leaves the recipient alone" {
-	conf 'normalize_verp yes'
-	run -1 check_at "$T0" "$IP" "$S" user1@example.net
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" user2@example.net
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" "$S" user1@example.net
-	assert_reply "$DEFER4"
-}
-
-@test "without normalize_verp VERP digit runs are different senders" {
-	conf 'normalize_verp no'
-	run -1 check_at "$T0" "$IP" bounces-12345@lists.example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" bounces-67890@lists.example.org "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" bounces-12345@lists.example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "without normalize_verp BATV tags are different senders" {
-	conf 'normalize_verp no'
-	run -1 check_at "$T0" "$IP" prvs=0123abcd=alice@example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" prvs=9876fedc=alice@example.org "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" prvs=0123abcd=alice@example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "normalize_verp is off by default" {
-	run -1 check_at "$T0" "$IP" bounces-12345@lists.example.org "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" bounces-67890@lists.example.org "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) "$IP" bounces-12345@lists.example.org "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "two clients in the same IPv4 /24 are one network by default" {
-	run -1 check_at "$T0" 192.0.2.1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.2.254 "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "two clients in neighbouring IPv4 /24s are different networks by default" {
-	run -1 check_at "$T0" 192.0.2.1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.3.1 "$S" "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.2.1 "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "ipv4_prefix 32 keeps the full address" {
-	conf 'ipv4_prefix 32'
-	run -1 check_at "$T0" 192.0.2.1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.2.2 "$S" "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.2.1 "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "ipv4_prefix 32 still matches the same address" {
-	conf 'ipv4_prefix 32'
-	run -1 check_at "$T0" 192.0.2.1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.2.1 "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "ipv4_prefix 16 groups clients by /16" {
-	conf 'ipv4_prefix 16'
-	run -1 check_at "$T0" 192.0.2.1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.77.1 "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "ipv4_prefix 16 separates neighbouring /16s" {
-	conf 'ipv4_prefix 16'
-	run -1 check_at "$T0" 192.0.2.1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.1.2.1 "$S" "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.2.1 "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "ipv6_prefix 128 keeps the full address" {
-	conf 'ipv6_prefix 128'
-	run -1 check_at "$T0" 2001:db8:1:2::1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 2001:db8:1:2::2 "$S" "$R"
-	assert_reply "$DEFER5"
-	run -1 --separate-stderr check_at $((T0 + 60)) 2001:db8:1:2::1 "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "ipv6_prefix 128 still matches the same address however it is written" {
-	conf 'ipv6_prefix 128'
-	run -1 check_at "$T0" 2001:db8:1:2::1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 2001:0DB8:0001:0002:0000:0000:0000:0001 "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "ipv6_prefix 48 groups clients by /48" {
-	conf 'ipv6_prefix 48'
-	run -1 check_at "$T0" 2001:db8:1:2::1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 2001:db8:1:ffff::1 "$S" "$R"
-	assert_reply "$DEFER4"
-}
-
-@test "ipv4_prefix does not change how IPv6 clients are grouped" {
-	conf 'ipv4_prefix 32'
-	run -1 check_at "$T0" 2001:db8:1:2::1 "$S" "$R"
-	run -1 --separate-stderr check_at $((T0 + 60)) 2001:db8:1:2::2 "$S" "$R"
-	assert_reply "$DEFER4"
+@test "clients that are different networks" {
+	each_row two_triplets "
+	two clients in neighbouring IPv4 /24s are different networks by default||192.0.2.1|$S|$R|192.0.3.1|$S|$R
+	an IPv6 client in a neighbouring /64 is another network||2001:db8:1:2::1|$S|$R|2001:db8:1:3::1|$S|$R
+	ipv4_prefix 32 keeps the full address|ipv4_prefix 32|192.0.2.1|$S|$R|192.0.2.2|$S|$R
+	ipv4_prefix 16 separates neighbouring /16s|ipv4_prefix 16|192.0.2.1|$S|$R|192.1.2.1|$S|$R
+	ipv6_prefix 128 keeps the full address|ipv6_prefix 128|2001:db8:1:2::1|$S|$R|2001:db8:1:2::2|$S|$R
+	"
 }

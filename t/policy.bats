@@ -6,38 +6,7 @@
 
 load test_helper
 
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
 PDEFER5='DEFER_IF_PERMIT 4.7.1 Greylisted, please retry later retry=00:05:00'
-
-# req STATE IP SENDER RCPT: one request as Postfix 3.7 writes it, each
-# for a message of its own (instance ends .0, .1, ... within a test).
-req() {
-	local f=$BATS_TEST_TMPDIR/instance n
-	n=$(cat "$f" 2>/dev/null || echo 0)
-	echo $((n + 1)) >"$f"
-	printf '%s\n' request=smtpd_access_policy "protocol_state=$1" \
-		protocol_name=ESMTP "client_address=$2" client_name=unknown \
-		reverse_client_name=unknown helo_name=mx.example.org \
-		"sender=$3" "recipient=$4" recipient_count=0 queue_id= \
-		"instance=1a2b.655a1b00.c3d4e.$n" size=0 etrn_domain= stress= \
-		sasl_method= sasl_username= sasl_sender= ccert_subject= \
-		ccert_issuer= ccert_fingerprint= ccert_pubkey_fingerprint= \
-		encryption_protocol= encryption_cipher= encryption_keysize=0 \
-		policy_context= server_address=192.0.2.25 server_port=25 ''
-}
-
-# rcpt IP SENDER RCPT: an RCPT request.
-rcpt() {
-	req RCPT "$@"
-}
-
-# policy_at SECONDS [OPTIONS...]: the policy command at a clock, with the
-# test's config; requests on stdin.
-policy_at() {
-	GREYLIST_NOW=$1 "$GREYLIST_BIN" -c "$CONF" "${@:2}" policy
-}
 
 # replies ACTION...: the bytes of these replies, in order.
 replies() {
@@ -348,15 +317,11 @@ O2=mail-eopbgr10051.outbound.protection.outlook.com
 }
 
 @test "a request stuck in the database past the timeout gets DUNNO, exit 2 and a recovery mark" {
-	bdb_only "a log write that hangs; DIR/recover"
-	command -v cc >/dev/null || skip "no C compiler"
-	hang_so >/dev/null
+	hang_ready
 	run -1 check_at "$T0" "$IP" "$S" "$R"
 	cp "$CONF" "$BATS_TEST_TMPDIR/short.conf"
 	printf 'timeout 300ms\n' >>"$BATS_TEST_TMPDIR/short.conf"
-	run -2 --separate-stderr env LD_PRELOAD="$BATS_TEST_TMPDIR/hang.so" \
-		ASAN_OPTIONS=verify_asan_link_order=0 GREYLIST_NOW="$T0" \
-		"$GREYLIST_BIN" -c "$BATS_TEST_TMPDIR/short.conf" policy < <(
+	run -2 --separate-stderr hung -c "$BATS_TEST_TMPDIR/short.conf" policy < <(
 		rcpt 198.51.100.1 "$S" "$R"; rcpt 198.51.100.2 "$S" "$R")
 	assert_replies DUNNO
 	assert_equal "$stderr" 'greylist: policy: database did not answer in time; failing open'

@@ -13,7 +13,7 @@ USERS="gltu1 gltu2 gltmta gltadmin gltcase gltCase"
 setup_file() {
 	[ "$(id -u)" = 0 ] || return 0
 	local b=${GREYLIST_BUILDDIR:-$BATS_TEST_DIRNAME/..}
-	userdel_all
+	accounts_gone "$USERS" "gltgrp gltadm"
 	groupadd gltgrp && groupadd gltadm
 	mkdir -p "$PRIVDIR/bin" "$PRIVDIR/home"
 	chmod 755 "$PRIVDIR" "$PRIVDIR/bin" "$PRIVDIR/home"
@@ -29,19 +29,9 @@ setup_file() {
 	chmod 644 "$PRIVDIR/greylist.conf"
 }
 
-userdel_all() {
-	local u
-	for u in $USERS; do
-		id "$u" >/dev/null 2>&1 && userdel -r "$u" 2>/dev/null
-	done
-	getent group gltgrp >/dev/null && groupdel gltgrp
-	getent group gltadm >/dev/null && groupdel gltadm
-	return 0
-}
-
 teardown_file() {
 	[ "$(id -u)" = 0 ] || return 0
-	userdel_all
+	accounts_gone "$USERS" "gltgrp gltadm"
 	rm -rf "$PRIVDIR"
 }
 
@@ -57,14 +47,6 @@ setup() {
 	mkdir "$PRIVDIR/db"
 	chgrp gltgrp "$PRIVDIR/db" && chmod 2770 "$PRIVDIR/db"
 	unset GREYLIST_NOW
-}
-
-# as USER CMD...: CMD as USER with their own groups and a bare environment.
-as() {
-	local u=$1
-	shift
-	setpriv --reuid="$u" --regid="$u" --init-groups -- \
-		env -i PATH=/usr/bin:/bin "$@"
 }
 
 # mta ARGS...: a check run by the configured MTA user.

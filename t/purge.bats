@@ -10,14 +10,6 @@ export TZ=UTC
 
 NOTHING='purged 0 pending, 0 passed, 0 whitelisted'
 
-# check_pass CLOCK IP SENDER RCPT: the triplet is new at CLOCK - 300 and
-# passes at CLOCK, which whitelists its network and sender domain.
-check_pass() {
-	run -1 check_at $(($1 - EMBARGO)) "$2" "$3" "$4"
-	run -0 --separate-stderr check_at "$1" "$2" "$3" "$4"
-	assert_reply 'X-Greylist: delayed 300 seconds'
-}
-
 # remaining CLOCK: "state|network|sender|recipient" of every entry that list
 # shows at CLOCK, sorted; nothing when the database is empty.
 remaining() {
@@ -27,13 +19,6 @@ rows = list(csv.reader(sys.stdin))[1:]
 for r in sorted(rows):
     print("|".join(r[0:4]))
 '
-}
-
-# remembered CLOCK IP SENDER RCPT: the triplet, first seen at CLOCK - 60,
-# is still stored: at CLOCK it is an early retry with four minutes left.
-remembered() {
-	run -1 --separate-stderr check_at "$1" "$2" "$3" "$4"
-	assert_reply "$DEFER4"
 }
 
 @test "purge removes a pending triplet whose retry window has passed" {

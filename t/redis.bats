@@ -14,9 +14,6 @@ export TZ=UTC
 
 PREFIX=gltest:
 MASTER=gltest
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
 R2=carol@example.net
 
 setup() {
@@ -679,13 +676,17 @@ sentinels() {
 
 # ---- passwords ----
 
-@test "a wrong Redis password fails a check open with a clear message" {
-	printf '%s\n' 'the-right-one' >"$BATS_TEST_TMPDIR/right"
-	printf '%s\n' 'a-wrong-one' >"$BATS_TEST_TMPDIR/wrong"
+# locked_redis [LINE...]: a Redis server that wants the password
+# the-right-one, and CONF for it with the config LINEs added.
+locked_redis() {
 	redis_start redis --requirepass the-right-one
-	mx_conf a "unix:$BATS_TEST_TMPDIR/redis/sock" \
-		"redis_password_file $BATS_TEST_TMPDIR/wrong"
+	mx_conf a "unix:$BATS_TEST_TMPDIR/redis/sock" "$@"
 	CONF=$BATS_TEST_TMPDIR/a.conf
+}
+
+@test "a wrong Redis password fails a check open with a clear message" {
+	printf '%s\n' 'a-wrong-one' >"$BATS_TEST_TMPDIR/wrong"
+	locked_redis "redis_password_file $BATS_TEST_TMPDIR/wrong"
 	run -2 --separate-stderr check_at "$T0" "$IP" "$S" "$R"
 	assert_error
 	assert_regex "$stderr" '^greylist: redis: WRONGPASS'
@@ -693,9 +694,7 @@ sentinels() {
 }
 
 @test "a server that wants a password fails a check open when none is configured" {
-	redis_start redis --requirepass the-right-one
-	mx_conf a "unix:$BATS_TEST_TMPDIR/redis/sock"
-	CONF=$BATS_TEST_TMPDIR/a.conf
+	locked_redis
 	run -2 --separate-stderr check_at "$T0" "$IP" "$S" "$R"
 	assert_error
 	assert_regex "$stderr" '^greylist: redis: NOAUTH'
@@ -703,10 +702,7 @@ sentinels() {
 
 @test "the password from redis_password_file opens the server" {
 	printf '%s\n' 'the-right-one' >"$BATS_TEST_TMPDIR/right"
-	redis_start redis --requirepass the-right-one
-	mx_conf a "unix:$BATS_TEST_TMPDIR/redis/sock" \
-		"redis_password_file $BATS_TEST_TMPDIR/right"
-	CONF=$BATS_TEST_TMPDIR/a.conf
+	locked_redis "redis_password_file $BATS_TEST_TMPDIR/right"
 	run -1 --separate-stderr check_at "$T0" "$IP" "$S" "$R"
 	assert_reply "$DEFER5"
 	run -0 --separate-stderr check_at $((T0 + EMBARGO)) "$IP" "$S" "$R"

@@ -8,9 +8,6 @@
 load test_helper
 
 CLIENT=$BATS_TEST_DIRNAME/serve-client
-IP=192.0.2.1
-S=alice@example.org
-R=bob@example.net
 DEFER5='451 4.7.1 Greylisted, please retry later retry=00:05:00'
 
 setup() {

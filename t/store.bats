@@ -3,11 +3,13 @@
 
 load test_helper
 
-# remembered IP SENDER RCPT: the triplet, first seen at T0, is in the
-# database (at T0 + 60 it is an early retry with four minutes left).
-remembered() {
-	run -1 check_at $((T0 + 60)) "$1" "$2" "$3"
-	assert_output "$DEFER4"
+# redumped OLD NEW: the database (db5.3_dump, db5.3_load) with its stored
+# value OLD (hex) replaced by NEW.
+redumped() {
+	db5.3_dump -h "$DB" greylist.db >"$BATS_TEST_TMPDIR/dump"
+	sed -i "s/^ $1\$/ $2/" "$BATS_TEST_TMPDIR/dump"
+	grep -q "^ $2\$" "$BATS_TEST_TMPDIR/dump"
+	db5.3_load -h "$DB" -f "$BATS_TEST_TMPDIR/dump" greylist.db
 }
 
 @test "parallel checks on distinct triplets are all remembered" {
@@ -27,7 +29,7 @@ remembered() {
 		assert_equal "$(cat "$BATS_TEST_TMPDIR/out.$i")" "$DEFER5"
 	done
 	for i in $(seq 1 48); do
-		remembered 192.0.2.$i s$i@example.org r@example.net
+		remembered $((T0 + 60)) 192.0.2.$i s$i@example.org r@example.net
 	done
 }
 
@@ -75,12 +77,12 @@ remembered() {
 	run timeout 10 "$GREYLIST_BIN" -c "$CONF" check --ip=192.0.2.200 \
 		--sender=x@example.org --rcpt=y@example.org
 	assert [ "$status" -eq 1 -o "$status" -eq 2 ]
-	remembered 192.0.2.1 a@example.org b@example.net
+	remembered $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
 	run -0 db5.3_verify -h "$DB" greylist.db
 	assert [ -s "$BATS_TEST_TMPDIR/returned" ]
 	local n=0
 	while read -r w j; do
-		remembered 10.$w.0.$j s$j@example.org r$w@example.net
+		remembered $((T0 + 60)) 10.$w.0.$j s$j@example.org r$w@example.net
 		n=$((n + 1))
 	done <"$BATS_TEST_TMPDIR/returned"
 	assert [ "$n" -gt 0 ]
@@ -94,13 +96,13 @@ remembered() {
 		--sender=a@example.org --rcpt=b@example.net
 	assert_error
 	assert_regex "$stderr" 'busy|did not answer'
-	remembered 192.0.2.1 a@example.org b@example.net
+	remembered $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
 }
 
 @test "a store marked for recovery is recovered by the next check with nothing lost" {
 	run -1 check_at $T0 192.0.2.1 a@example.org b@example.net
 	touch "$DB/recover"
-	remembered 192.0.2.1 a@example.org b@example.net
+	remembered $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
 	assert [ ! -e "$DB/recover" ]
 	run -1 check_at $((T0 + 120)) 192.0.2.1 a@example.org b@example.net
 	assert_output "${DEFER}00:03:00"
@@ -109,11 +111,8 @@ remembered() {
 @test "a database from a newer format version is refused and left alone" {
 	command -v db5.3_dump >/dev/null || skip "db5.3_dump not installed (db5.3-util)"
 	run -1 check_at $T0 192.0.2.1 a@example.org b@example.net
-	db5.3_dump -h "$DB" greylist.db >"$BATS_TEST_TMPDIR/dump"
 	# The meta key "V" (hex 56) holds version 2, kind V, flags, format.
-	sed -i 's/^ 0256000000000001$/ 0256000000000063/' "$BATS_TEST_TMPDIR/dump"
-	grep -q '^ 0256000000000063$' "$BATS_TEST_TMPDIR/dump"
-	db5.3_load -h "$DB" -f "$BATS_TEST_TMPDIR/dump" greylist.db
+	redumped 0256000000000001 0256000000000063
 	local before
 	before=$(db5.3_dump -h "$DB" greylist.db | md5sum)
 	run --separate-stderr -2 check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
@@ -125,10 +124,7 @@ remembered() {
 @test "a record written by a newer greylist is refused, not misread" {
 	command -v db5.3_dump >/dev/null || skip "db5.3_dump not installed (db5.3-util)"
 	run -1 check_at $T0 192.0.2.1 a@example.org b@example.net
-	db5.3_dump -h "$DB" greylist.db >"$BATS_TEST_TMPDIR/dump"
-	sed -i 's/^ 0256000000000001$/ 0356000000000001/' "$BATS_TEST_TMPDIR/dump"
-	grep -q '^ 0356000000000001$' "$BATS_TEST_TMPDIR/dump"
-	db5.3_load -h "$DB" -f "$BATS_TEST_TMPDIR/dump" greylist.db
+	redumped 0256000000000001 0356000000000001
 	run --separate-stderr -2 check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
 	assert_error
 	assert_regex "$stderr" 'newer'

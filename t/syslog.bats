@@ -7,9 +7,6 @@
 load test_helper
 load syslog_helper
 
-IP=192.0.2.1
-S=alice@example.org
-
 setup() {
 	setup_db
 	syslog_start
@@ -19,11 +16,10 @@ teardown() {
 	syslog_stop
 }
 
-# rcpt RCPT [INSTANCE]: one RCPT request as Postfix writes it.
-rcpt() {
-	printf '%s\n' request=smtpd_access_policy protocol_state=RCPT \
-		"client_address=$IP" "sender=$S" "recipient=$1" \
-		"instance=${2:-1a2b.655a1b00.c3d4e.0}" ''
+# to RCPT [INSTANCE]: an RCPT request for RCPT from the standard client
+# and sender, for message INSTANCE (one message by default).
+to() {
+	rcpt "$IP" "$S" "$1" "${2:-1a2b.655a1b00.c3d4e.0}"
 }
 
 @test "check logs a config error to syslog and names greylist doctor" {
@@ -58,7 +54,7 @@ rcpt() {
 
 @test "policy with a bad config answers DUNNO to every request and logs why" {
 	conf 'embargo soon'
-	run -2 --separate-stderr policy_in "$(rcpt a@example.net; rcpt b@example.net)"
+	run -2 --separate-stderr policy_at "$T0" < <(to a@example.net; to b@example.net)
 	assert_equal "$output" "$(printf 'action=DUNNO\n\naction=DUNNO\n')"
 	syslog_has "^<19>greylist\[[0-9]+\]: policy: failing open: $CONF: line 2: .*greylist doctor"
 }
@@ -81,14 +77,14 @@ while True:
     out += d
 sys.stdout.buffer.write(out)
 sys.exit(p.wait())
-' "$GREYLIST_BIN" -c "$CONF" policy < <(rcpt a@example.net)
+' "$GREYLIST_BIN" -c "$CONF" policy < <(to a@example.net)
 	assert_equal "$output" 'action=DUNNO'
 	syslog_has "policy: failing open: $CONF: line 2: "
 }
 
 @test "a message to three recipients that pass gets one header" {
 	conf 'no_delay 192.0.2.0/24'
-	run -0 policy_in "$(rcpt a@example.net; rcpt b@example.net; rcpt c@example.net)"
+	run -0 policy_at "$T0" < <(to a@example.net; to b@example.net; to c@example.net)
 	assert_equal "$(grep -c '^action=PREPEND X-Greylist: ' <<<"$output")" 1
 	assert_equal "$(grep -c '^action=DUNNO$' <<<"$output")" 2
 	assert_equal "${lines[0]%%:*}" 'action=PREPEND X-Greylist'
@@ -96,39 +92,23 @@ sys.exit(p.wait())
 
 @test "the next message in the same session gets its own header" {
 	conf 'no_delay 192.0.2.0/24'
-	run -0 policy_in "$(rcpt a@example.net m1; rcpt b@example.net m1; rcpt a@example.net m2)"
+	run -0 policy_at "$T0" < <(to a@example.net m1; to b@example.net m1; to a@example.net m2)
 	assert_equal "$(grep -c '^action=PREPEND X-Greylist: ' <<<"$output")" 2
 	assert_regex "${lines[2]}" '^action=PREPEND X-Greylist: '
 }
 
-# policy_in INPUT: the policy command with the test's config on INPUT.
-policy_in() {
-	printf '%s\n\n' "$1" | GREYLIST_NOW=$T0 "$GREYLIST_BIN" -c "$CONF" policy
-}
-
 @test "a check that its watchdog ends tells syslog why it fails open" {
-	bdb_only "a log write that hangs"
-	command -v cc >/dev/null || skip "no C compiler"
-	local so
-	so=$(hang_so)
+	hang_ready
 	run -1 check_at "$T0" "$IP" "$S" a@example.net
 	conf 'timeout 300ms'
-	run -2 env LD_PRELOAD="$so" ASAN_OPTIONS=verify_asan_link_order=0 \
-		GREYLIST_NOW="$T0" "$GREYLIST_BIN" -c "$CONF" check --ip=198.51.100.1 \
-		--sender=$S --rcpt=a@example.net
+	run -2 hung -c "$CONF" check --ip=198.51.100.1 --sender=$S --rcpt=a@example.net
 	syslog_has '^<19>greylist\[[0-9]+\]: check: failing open: database did not answer in time \(greylist doctor finds the cause\)$'
 }
 
 @test "a policy process that its watchdog ends tells syslog why it fails open" {
-	bdb_only "a log write that hangs"
-	command -v cc >/dev/null || skip "no C compiler"
-	local so
-	so=$(hang_so)
+	hang_ready
 	run -1 check_at "$T0" "$IP" "$S" a@example.net
 	conf 'timeout 300ms'
-	run -2 env LD_PRELOAD="$so" ASAN_OPTIONS=verify_asan_link_order=0 \
-		GREYLIST_NOW="$T0" "$GREYLIST_BIN" -c "$CONF" policy < <(
-		printf '%s\n' request=smtpd_access_policy protocol_state=RCPT \
-			client_address=198.51.100.1 "sender=$S" recipient=b@example.net '')
+	run -2 hung -c "$CONF" policy < <(rcpt 198.51.100.1 "$S" b@example.net)
 	syslog_has '^<19>greylist\[[0-9]+\]: policy: failing open: database did not answer in time'
 }

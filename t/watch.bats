@@ -4,17 +4,6 @@
 
 load test_helper
 
-IP=192.0.2.1
-S=alice@example.org
-
-# triplets N FIRST: export's CSV of N pending triplets first seen at FIRST.
-triplets() {
-	echo 'type,network,sender,recipient,domain,entry,first_seen,last_seen,passed_at,blocked,passes,count'
-	awk -v n="$1" -v t="$2" 'BEGIN { for (i = 0; i < n; i++)
-		printf "triplet,10.%d.%d.0/24,s%d@example.org,r@example.net,,,%d,%d,,1,0,\n",
-			int(i / 256) % 256, i % 256, i, t, t }'
-}
-
 # on_tty CMD...: CMD with stdin, stdout and stderr on a terminal (script).
 on_tty() {
 	script -qec "$(printf '%q ' "$@")" /dev/null
@@ -49,7 +38,7 @@ on_tty() {
 
 @test "import shows its progress on a terminal, and nothing elsewhere" {
 	bdb_only "25,000 entries written twice: long on Redis"
-	triplets 25000 $T0 >"$BATS_TEST_TMPDIR/in.csv"
+	import_rows 25000 >"$BATS_TEST_TMPDIR/in.csv"
 	run -0 on_tty "$GREYLIST_BIN" -c "$CONF" import "$BATS_TEST_TMPDIR/in.csv"
 	assert_output --partial $'\r10000 of 25000 entries'
 	assert_output --partial $'\r25000 of 25000 entries'
@@ -59,7 +48,7 @@ on_tty() {
 
 @test "purge shows its progress on a terminal" {
 	bdb_only "purge has nothing to do on Redis"
-	triplets 12000 $T0 | gl import
+	import_rows 12000 | gl import
 	run -0 on_tty env GREYLIST_NOW=$((T0 + RETRY_WINDOW + 1)) \
 		"$GREYLIST_BIN" -c "$CONF" purge
 	assert_output --partial $'\r10000 entries looked at, '
