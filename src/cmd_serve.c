@@ -335,8 +335,12 @@ srv_decide(struct srv *v, int fd, struct tuple *t, const struct srv_args *a,
 	return ret;
 }
 
-/* The answer to one check line, in out: "STATUS LINE". Logs. */
-static void
+static int srv_write(int, const char *, size_t);
+
+/* Answers one check line on fd, "STATUS LINE", and logs; the client has
+ * its answer before the decision's syslog line is written. -1 = cannot
+ * write, 0 = answered. */
+static int
 srv_check(struct srv *v, int fd, char *line, char *out, size_t len)
 {
 	const struct conf *c = &v->x->conf;
@@ -362,13 +366,15 @@ srv_check(struct srv *v, int fd, char *line, char *out, size_t len)
 			policy_format(c, &t, &d, fmt, sizeof(fmt));
 			snprintf(out, len, "%d %s\n", d.pass ? EXIT_PASS :
 			    EXIT_DEFER, fmt);
+			n = srv_write(fd, out, strlen(out));
 			cmd_log_decision(v->x, &t, &d, "");
-			return;
+			return n;
 		}
 	}
 	if (strncmp(why, "malformed", 9) == 0 || strncmp(why, "check:", 6) == 0)
 		cmd_log(v->x, LOG_WARNING, "serve: %s; failing open", why);
 	snprintf(out, len, "%d greylist: %s\n", EXIT_ERROR, why);
+	return srv_write(fd, out, strlen(out));
 }
 
 /* Writes a whole reply at once; a client that does not read its replies
@@ -422,8 +428,7 @@ srv_lines(struct srv *v, struct conn *c, int eof)
 		if (nl > c->line && nl[-1] == '\r')
 			nl[-1] = '\0';
 		n = (size_t)(nl - c->line) + (nl < c->line + c->len);
-		srv_check(v, c->fd, c->line, out, sizeof(out));
-		if (srv_write(c->fd, out, strlen(out)) == -1)
+		if (srv_check(v, c->fd, c->line, out, sizeof(out)) == -1)
 			return -1;
 		memmove(c->line, c->line + n, c->len - n);
 		c->len -= n;

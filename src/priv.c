@@ -12,8 +12,26 @@
 #ifdef HAVE_GETAUXVAL
 #include <sys/auxv.h>
 #endif
+#ifdef STATIC_BINARY
+#include <nss.h>
+#endif
 
 #include "priv.h"
+
+#ifdef STATIC_BINARY
+/* A static glibc loads the NSS modules nsswitch.conf names (systemd, ldap,
+ * sss) as shared libraries, and a module built for another glibc version
+ * than the one linked in can crash the setgid program. Users, groups and
+ * host names come from the sources built into the C library instead,
+ * before main() can ask for any. */
+__attribute__((constructor)) static void
+priv_nss_builtin(void)
+{
+	(void)__nss_configure_lookup("passwd", "files");
+	(void)__nss_configure_lookup("group", "files");
+	(void)__nss_configure_lookup("hosts", "files dns");
+}
+#endif
 
 int
 priv_secure(void)
