@@ -1,7 +1,7 @@
 /* Stored records: keys and fixed-width big-endian values. Every value
  * starts with a version byte and a kind byte; record_decode() is the one
- * place that reads them. Version 2 holds times as 32-bit seconds (to
- * 2106), version 1 held them in 64 bits; both are read, 2 is written. */
+ * place that reads them. Layout version 2 holds times as 32-bit seconds
+ * (to 2106); no other layout is read. */
 #include <string.h>
 
 #include "record.h"
@@ -45,12 +45,11 @@ get32(const uint8_t *p, uint32_t *v)
 	return p + 4;
 }
 
-/* Encoded length of each kind in layout version ver, the 4-byte head
- * included; 0 = unknown. */
+/* Encoded length of each kind, the 4-byte head included; 0 = unknown. */
 static size_t
-record_len(int ver, int kind)
+record_len(int kind)
 {
-	size_t tw = ver == 1 ? 8 : 4;	/* bytes per time */
+	size_t tw = 4;	/* bytes per time */
 
 	switch (kind) {
 	case REC_TRIPLET:
@@ -79,20 +78,13 @@ puttime(uint8_t *p, int64_t t)
 	    REC_TIME_MAX : (uint32_t)t);
 }
 
-/* A time of layout version ver into *t. */
 static const uint8_t *
-gettime(const uint8_t *p, int ver, int64_t *t)
+gettime(const uint8_t *p, int64_t *t)
 {
-	uint64_t v;
 	uint32_t w;
 
-	if (ver == 1) {
-		p = get64(p, &v);
-		*t = v > REC_TIME_MAX ? -1 : (int64_t)v;
-	} else {
-		p = get32(p, &w);
-		*t = w;
-	}
+	p = get32(p, &w);
+	*t = w;
 	return p;
 }
 
@@ -144,28 +136,24 @@ int
 record_decode(const void *buf, size_t len, struct record *r)
 {
 	const uint8_t *p = buf;
-	int i, ver;
+	int i;
 
 	memset(r, 0, sizeof(*r));
-	if (len < 4 || (p[0] != 1 && p[0] != REC_VERSION) ||
-	    record_len(p[0], p[1]) != len)
+	if (len < 4 || p[0] != REC_VERSION || record_len(p[1]) != len)
 		return -1;
-	ver = p[0];
 	r->kind = p[1];
 	r->flags = (uint16_t)(p[2] << 8 | p[3]);
 	p += 4;
 	switch (r->kind) {
 	case REC_TRIPLET:
 	case REC_TUPLET:
-		p = gettime(p, ver, &r->first);
-		p = gettime(p, ver, &r->last);
+		p = gettime(p, &r->first);
+		p = gettime(p, &r->last);
 		if (r->kind == REC_TRIPLET) {
-			p = gettime(p, ver, &r->passed);
+			p = gettime(p, &r->passed);
 			p = get32(p, &r->blocked);
 		}
 		get32(p, &r->passes);
-		if (r->first < 0 || r->last < 0 || r->passed < 0)
-			return -1;
 		break;
 	case REC_COUNTERS:
 		for (i = 0; i < CNT_N; i++)
@@ -178,11 +166,9 @@ record_decode(const void *buf, size_t len, struct record *r)
 	case REC_NODELAY:
 	case REC_USERWL:
 	case REC_USER:
-		p = gettime(p, ver, &r->first);
+		p = gettime(p, &r->first);
 		if (r->kind == REC_USER)
 			get32(p, &r->passes);
-		if (r->first < 0)
-			return -1;
 		break;
 	}
 	return 0;

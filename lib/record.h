@@ -8,7 +8,7 @@
 
 #include "tuple.h"
 
-#define REC_VERSION	2	/* value layout version written; 1 is still read */
+#define REC_VERSION	2	/* value layout version, the only one read */
 #define REC_TIME_MAX	UINT32_MAX	/* latest time a record holds (2106) */
 #define REC_FORMAT	1	/* database format version written to the meta key */
 
