@@ -8,9 +8,18 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "defaults.h"
 #include "err.h"
 
 #define STORE_RETRY	(-2)	/* conflict: abort and run the transaction again */
+
+/* Flags of store_put. */
+/* Flags of store_put (STORE_INDEXED or 0) and of the scans (either or
+ * both): whether the keys never expire, and are then kept in an index
+ * that scans read (Redis), or expire and are found otherwise. The
+ * callers know which; the backends never look inside a key. */
+#define STORE_INDEXED	0x1
+#define STORE_EXPIRES	0x2
 
 struct store;
 
@@ -34,9 +43,19 @@ int	store_begin(struct store *s, struct err *e);
 int	store_commit(struct store *s, struct err *e);
 void	store_abort(struct store *s);
 
+/* The one conflict-retry rule, for loops that run something again after
+ * a conflict: ret is what the last try returned; *tries counts the tries
+ * (start it at 0). 1 = ret is STORE_RETRY and fewer than STORE_TRIES
+ * tries were made (after a short random wait: try again), 0 = stop. */
+int	store_again(int ret, int *tries);
+
+/* Sets e to say that tries conflicts made a transaction give up;
+ * returns -1. */
+int	store_gave_up(int tries, struct err *e);
+
 /* Runs fn in a transaction of its own, again after each conflict (fn
- * returning STORE_RETRY), committing when it returns 0.
- * -1 = error, 0 = committed. */
+ * returning STORE_RETRY) as store_again says, committing when it
+ * returns 0. -1 = error, 0 = committed. */
 int	store_run(struct store *s, int (*fn)(struct store *, void *,
 	    struct err *), void *arg, struct err *e);
 
@@ -47,9 +66,10 @@ int	store_get(struct store *s, const void *key, size_t klen, void *val,
 	    size_t *vlen, int forupdate, struct err *e);
 /* ttl: seconds after which the backend may drop the entry on its own
  * (Redis expires it; Berkeley DB leaves that to purge); 0 = never.
- * -2 = retry, -1 = error, 0 = stored. */
+ * flags: STORE_INDEXED or 0. -2 = retry, -1 = error, 0 = stored. */
 int	store_put(struct store *s, const void *key, size_t klen,
-	    const void *val, size_t vlen, int64_t ttl, struct err *e);
+	    const void *val, size_t vlen, int64_t ttl, int flags,
+	    struct err *e);
 /* -2 = retry, -1 = error, 0 = not found, 1 = deleted. */
 int	store_del(struct store *s, const void *key, size_t klen,
 	    struct err *e);
@@ -60,13 +80,14 @@ int	store_del(struct store *s, const void *key, size_t klen,
  * changed it meanwhile; after a batch that deleted, the scan pauses for a
  * millisecond so that waiting checks get in. -1 = error, 0 = done. */
 int	store_scan(struct store *s, const void *prefix, size_t plen,
-	    size_t batch, store_scan_fn fn, void *arg, struct err *e);
+	    int flags, size_t batch, store_scan_fn fn, void *arg,
+	    struct err *e);
 
 /* Calls fn for every key starting with prefix inside the transaction
  * begun by the caller, for small sets only; fn returns SCAN_NEXT or
  * SCAN_STOP. -2 = retry, -1 = error, 0 = done. */
 int	store_each(struct store *s, const void *prefix, size_t plen,
-	    store_scan_fn fn, void *arg, struct err *e);
+	    int flags, store_scan_fn fn, void *arg, struct err *e);
 
 /* Marks s as used by a long run (purge, import, batch, admin commands):
  * it takes the checkpoints, one whenever a megabyte of log has been
@@ -102,6 +123,26 @@ int	store_watchdog(void);
  * -2 = the file changed while it was read (try again), -1 = error,
  * 0 = done. */
 int	store_peek(const struct conf *c, const void *prefix, size_t plen,
-	    store_scan_fn fn, void *arg, int64_t *asof, struct err *e);
+	    int flags, store_scan_fn fn, void *arg, int64_t *asof,
+	    struct err *e);
+
+/* Keys and values kept back to back in memory (each preceded by their
+ * lengths), for batches and lists read before they are written. */
+struct kvbuf {
+	uint8_t	*buf;
+	size_t	 len, cap;
+	size_t	 n;		/* pairs in buf */
+};
+
+/* Appends a pair. -1 = out of memory, 0 = done. */
+int	kvbuf_add(struct kvbuf *b, const void *key, size_t klen,
+	    const void *val, size_t vlen);
+/* Points *key and *val at the pair at *off and moves *off past it.
+ * 0 = done, -1 = at the end. */
+int	kvbuf_next(const struct kvbuf *b, size_t *off, const void **key,
+	    size_t *klen, const void **val, size_t *vlen);
+/* Empties b, keeping its memory. */
+void	kvbuf_clear(struct kvbuf *b);
+void	kvbuf_free(struct kvbuf *b);
 
 #endif
