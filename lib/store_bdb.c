@@ -683,65 +683,32 @@ bdb_del(struct bdb *s, const void *key, size_t klen, struct err *e)
 	return ret == 0 ? 1 : store_fail(s, ret, "delete", e);
 }
 
-/* Entries read by one scan batch, copied out of the transaction. */
-struct batch {
-	uint8_t	*buf;
-	size_t	 len, cap;
-	size_t	 n;
-};
-
-static int
-batch_add(struct batch *b, const DBT *k, const DBT *v)
-{
-	size_t need = 8 + k->size + v->size;
-	uint8_t *p;
-
-	if (b->len + need > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 65536;
-
-		while (cap < b->len + need)
-			cap *= 2;
-		if ((p = realloc(b->buf, cap)) == NULL)
-			return -1;
-		b->buf = p;
-		b->cap = cap;
-	}
-	p = b->buf + b->len;
-	memcpy(p, &k->size, 4);
-	memcpy(p + 4, &v->size, 4);
-	memcpy(p + 8, k->data, k->size);
-	memcpy(p + 8 + k->size, v->data, v->size);
-	b->len += need;
-	b->n++;
-	return 0;
-}
-
-/* Walks b: sets *k, *v (and lengths) to the entry at *off and advances. */
+/* Walks a scan batch (entries read by one transaction, copied out of
+ * it): sets *k, *v to the entry at *off and advances. */
 static void
-batch_next(const struct batch *b, size_t *off, DBT *k, DBT *v)
+batch_next(const struct kvbuf *b, size_t *off, DBT *k, DBT *v)
 {
-	const uint8_t *p = b->buf + *off;
+	const void *key, *val;
+	size_t klen, vlen;
 
 	memset(k, 0, sizeof(*k));
 	memset(v, 0, sizeof(*v));
-	memcpy(&k->size, p, 4);
-	memcpy(&v->size, p + 4, 4);
-	k->data = (void *)(uintptr_t)(p + 8);
-	v->data = (void *)(uintptr_t)(p + 8 + k->size);
-	*off += 8 + k->size + v->size;
+	(void)kvbuf_next(b, off, &key, &klen, &val, &vlen);
+	store_dbt(k, key, klen);
+	store_dbt(v, val, vlen);
 }
 
 /* Reads up to max entries with the prefix from *from on (after it when
  * skip is set) into b. -2 = retry, -1 = error, 0 = done. */
 static int
 scan_read(struct bdb *s, const DBT *prefix, DBT *from, int skip,
-    size_t max, struct batch *b, struct err *e)
+    size_t max, struct kvbuf *b, struct err *e)
 {
 	DBC *c;
 	DBT k, v;
 	int ret, op = DB_SET_RANGE;
 
-	b->len = b->n = 0;
+	kvbuf_clear(b);
 	if ((ret = bdb_begin(s, e)) != 0)
 		return ret;
 	if ((ret = s->db->cursor(s->db, s->txn, &c, DB_READ_COMMITTED)) != 0)
@@ -760,7 +727,7 @@ scan_read(struct bdb *s, const DBT *prefix, DBT *from, int skip,
 		if (skip && k.size == from->size &&
 		    memcmp(k.data, from->data, k.size) == 0)
 			continue;
-		if (batch_add(b, &k, &v) == -1) {
+		if (kvbuf_add(b, k.data, k.size, v.data, v.size) == -1) {
 			ret = ENOMEM;
 			break;
 		}
@@ -778,7 +745,7 @@ fail:
  * read, so that an entry a check refreshed meanwhile survives.
  * -2 = retry, -1 = error, 0 = done. */
 static int
-scan_delete(struct bdb *s, const struct batch *b, const char *del,
+scan_delete(struct bdb *s, const struct kvbuf *b, const char *del,
     struct err *e)
 {
 	uint8_t cur[REC_MAX * 2];
@@ -806,17 +773,11 @@ scan_delete(struct bdb *s, const struct batch *b, const char *del,
 }
 
 static int
-scan_retry(int ret, int *tries)
-{
-	return ret == STORE_RETRY && ++*tries < 100;
-}
-
-static int
 bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
     store_scan_fn fn, void *arg, struct err *e)
 {
 	struct timespec pause = { 0, SCAN_PAUSE_NS };
-	struct batch b = { NULL, 0, 0, 0 };
+	struct kvbuf b = { NULL, 0, 0, 0 };
 	uint8_t *last = NULL;
 	char *del = NULL;
 	size_t off, i;
@@ -829,7 +790,7 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 		goto nomem;
 	do {
 		tries = 0;
-		while (scan_retry(ret = scan_read(s, &p, &from,
+		while (store_again(ret = scan_read(s, &p, &from,
 		    from.data == last, batch, &b, e), &tries))
 			;
 		if (ret != 0)
@@ -845,7 +806,7 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 			}
 		}
 		tries = 0;
-		while (scan_retry(ret = scan_delete(s, &b, del, e), &tries))
+		while (store_again(ret = scan_delete(s, &b, del, e), &tries))
 			;
 		if (ret == 0 && memchr(del, 1, b.n) != NULL)
 			nanosleep(&pause, NULL);
@@ -854,7 +815,7 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 	} while (ret == 0 && act != SCAN_STOP && b.n == batch);
 	if (ret == STORE_RETRY)
 		ret = err_set(e, "%s: scan: too many conflicts", s->dir);
-	free(b.buf);
+	kvbuf_free(&b);
 	free(del);
 	free(last);
 	return ret;

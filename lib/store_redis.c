@@ -775,7 +775,7 @@ rds_scan_delete(struct rds *s, struct rds_kv *del, size_t n, struct err *e)
 		}
 		if (ret == 0)
 			ret = rds_commit(&s->base, e);
-	} while (ret == STORE_RETRY && ++tries < 50);
+	} while (store_again(ret, &tries));
 	return ret == 0 ? 0 : -1;
 }
 

@@ -49,18 +49,14 @@ filter_opt(struct filter *f, int ch, const char *arg)
 	case 'C':
 		if (strlen(arg) >= sizeof(f->client) || arg[0] == '\0')
 			return cmd_error("--client: bad client identity");
-		for (i = 0; arg[i] != '\0'; i++)
-			f->client[i] = (char)(arg[i] >= 'A' && arg[i] <= 'Z' ?
-			    arg[i] - 'A' + 'a' : arg[i]);
-		f->client[i] = '\0';
+		for (i = 0; i <= strlen(arg); i++)
+			f->client[i] = (char)addr_lower(arg[i]);
 		return 0;
 	}
 	if (strlen(arg) >= sizeof(f->domain) || arg[0] == '\0')
 		return cmd_error("--domain: bad domain");
-	for (i = 0; arg[i] != '\0'; i++)
-		f->domain[i] = (char)(arg[i] >= 'A' && arg[i] <= 'Z' ?
-		    arg[i] - 'A' + 'a' : arg[i]);
-	f->domain[i] = '\0';
+	for (i = 0; i <= strlen(arg); i++)
+		f->domain[i] = (char)addr_lower(arg[i]);
 	return 0;
 }
 
