@@ -16,8 +16,6 @@
 #define REC_USER	'U'	/* key: 'U' login; per-user settings */
 #define REC_USERWL	'L'	/* key: 'L' login NUL entry; personal whitelist */
 
-#define REC_NSHARDS	16	/* counter records, spread to cut contention */
-
 /* By enum entry_kind. */
 static const uint8_t rec_byte[ENTRY_NKINDS] = {
 	0, REC_TRIPLET, REC_TUPLET, REC_EXEMPT, REC_NODELAY, REC_USER,

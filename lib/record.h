@@ -1,5 +1,6 @@
 /* Stored records: keys and fixed-width, versioned values, encoded and
- * decoded here and nowhere else. */
+ * decoded here and nowhere else. Only lib/ includes this file; the
+ * commands see typed entries through lib/entry.h. */
 #ifndef GREYLIST_RECORD_H
 #define GREYLIST_RECORD_H
 
@@ -10,6 +11,8 @@
 
 #define REC_VERSION	2	/* value layout version, the only one read */
 #define REC_FORMAT	1	/* database format version written to the meta key */
+
+#define REC_NSHARDS	16	/* counter records, spread to cut contention */
 
 #define REC_MAX		(4 + 8 * CNT_N)		/* largest encoded value */
 #define KEY_MAX		(2 + 2 * (ADDR_MAX + 1) + CLIENT_MAX)

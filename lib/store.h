@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "defaults.h"
 #include "err.h"
+#include "kvbuf.h"
 
 #define STORE_RETRY	(-2)	/* conflict: abort and run the transaction again */
 
@@ -125,24 +126,5 @@ int	store_watchdog(void);
 int	store_peek(const struct conf *c, const void *prefix, size_t plen,
 	    int flags, store_scan_fn fn, void *arg, int64_t *asof,
 	    struct err *e);
-
-/* Keys and values kept back to back in memory (each preceded by their
- * lengths), for batches and lists read before they are written. */
-struct kvbuf {
-	uint8_t	*buf;
-	size_t	 len, cap;
-	size_t	 n;		/* pairs in buf */
-};
-
-/* Appends a pair. -1 = out of memory, 0 = done. */
-int	kvbuf_add(struct kvbuf *b, const void *key, size_t klen,
-	    const void *val, size_t vlen);
-/* Points *key and *val at the pair at *off and moves *off past it.
- * 0 = done, -1 = at the end. */
-int	kvbuf_next(const struct kvbuf *b, size_t *off, const void **key,
-	    size_t *klen, const void **val, size_t *vlen);
-/* Empties b, keeping its memory. */
-void	kvbuf_clear(struct kvbuf *b);
-void	kvbuf_free(struct kvbuf *b);
 
 #endif
