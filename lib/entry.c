@@ -98,7 +98,20 @@ struct entry_scan_args {
 	void	*arg;
 	size_t	*corrupt;
 	int	 peek;		/* store_peek: SCAN_DELETE means SCAN_NEXT */
+	int	 stopped;	/* fn returned SCAN_STOP */
 };
+
+/* Calls a->fn, noting a stop. */
+static int
+entry_call(const struct entry *en, void *arg)
+{
+	struct entry_scan_args *a = arg;
+	int ret = a->fn(en, a->arg);
+
+	if (ret == SCAN_STOP)
+		a->stopped = 1;
+	return a->peek && ret == SCAN_DELETE ? SCAN_NEXT : ret;
+}
 
 static int
 entry_scan_fn(const void *key, size_t klen, const void *val, size_t vlen,
@@ -106,15 +119,13 @@ entry_scan_fn(const void *key, size_t klen, const void *val, size_t vlen,
 {
 	struct entry_scan_args *a = arg;
 	struct entry en;
-	int ret;
 
 	if (entry_decode(key, klen, val, vlen, &en) == -1) {
 		if (a->corrupt != NULL)
 			(*a->corrupt)++;
 		return SCAN_NEXT;
 	}
-	ret = a->fn(&en, a->arg);
-	return a->peek && ret == SCAN_DELETE ? SCAN_NEXT : ret;
+	return entry_call(&en, a);
 }
 
 int
@@ -122,15 +133,16 @@ entry_scan(struct store *s, const struct conf *c, const int *kinds,
     size_t n, size_t batch, entry_fn fn, void *arg, size_t *corrupt,
     struct err *e)
 {
-	struct entry_scan_args a = { fn, arg, corrupt, 0 };
+	struct entry_scan_args a = { fn, arg, corrupt, 0, 0 };
 	uint8_t prefix[1];
 	size_t i;
 	int ret = 0;
 
-	for (i = 0; i < n && ret == 0; i++)
+	for (i = 0; i < n && ret == 0 && !a.stopped; i++)
 		if ((kinds[i] == ENTRY_USER || kinds[i] == ENTRY_USERWL) &&
 		    c != NULL && users_in_files(c))
-			ret = userfile_scan(c->database, kinds[i], fn, arg, e);
+			ret = userfile_scan(c->database, kinds[i], entry_call,
+			    &a, e);
 		else
 			ret = store_scan(s, prefix, record_key_prefix(kinds[i],
 			    prefix), record_flags(kinds[i]), batch,
@@ -142,7 +154,7 @@ int
 entry_peek(const struct conf *c, int kind, entry_fn fn, void *arg,
     void (*restart)(void *), int64_t *asof, struct err *e)
 {
-	struct entry_scan_args a = { fn, arg, NULL, 1 };
+	struct entry_scan_args a = { fn, arg, NULL, 1, 0 };
 	uint8_t prefix[1];
 	size_t plen = record_key_prefix(kind, prefix);
 	int ret, tries = 0;

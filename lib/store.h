@@ -75,7 +75,8 @@ int	store_put(struct store *s, const void *key, size_t klen,
 int	store_del(struct store *s, const void *key, size_t klen,
 	    struct err *e);
 
-/* Calls fn for every key starting with prefix, in key order, in short
+/* Calls fn for every key starting with prefix (of the keys flags says:
+ * STORE_INDEXED, STORE_EXPIRES or both), in key order, in short
  * transactions of at most batch entries each (never inside one begun by
  * the caller). An entry fn asks to delete is deleted only if nobody
  * changed it meanwhile; after a batch that deleted, the scan pauses for a
@@ -84,9 +85,9 @@ int	store_scan(struct store *s, const void *prefix, size_t plen,
 	    int flags, size_t batch, store_scan_fn fn, void *arg,
 	    struct err *e);
 
-/* Calls fn for every key starting with prefix inside the transaction
- * begun by the caller, for small sets only; fn returns SCAN_NEXT or
- * SCAN_STOP. -2 = retry, -1 = error, 0 = done. */
+/* Calls fn for every key starting with prefix (flags as for store_scan)
+ * inside the transaction begun by the caller, for small sets only; fn
+ * returns SCAN_NEXT or SCAN_STOP. -2 = retry, -1 = error, 0 = done. */
 int	store_each(struct store *s, const void *prefix, size_t plen,
 	    int flags, store_scan_fn fn, void *arg, struct err *e);
 
@@ -116,9 +117,10 @@ int	store_stuck(void);
  * 1 = marked, 0 = it was not inside. */
 int	store_watchdog(void);
 
-/* For the user's listing: calls fn (SCAN_NEXT or SCAN_STOP) for every key
- * starting with prefix without joining anything a stopped or killed
- * process could hold. Berkeley DB: greylist.db read-only without the
+/* For the user's listing: after the format check, calls fn (SCAN_NEXT or
+ * SCAN_STOP) for every key starting with prefix (flags as for
+ * store_scan) without joining anything a stopped or killed process could
+ * hold. Berkeley DB: greylist.db read-only without the
  * environment, as of the last checkpoint, *asof = the file's
  * modification time (0 = no database yet). Redis: a live scan, *asof = 0.
  * -2 = the file changed while it was read (try again), -1 = error,
