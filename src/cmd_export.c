@@ -181,7 +181,7 @@ export_fn(const struct entry *en, void *arg)
 int
 cmd_export(struct ctx *x, int argc, char **argv)
 {
-	/* In the order of earlier versions' rows. */
+	/* The kinds in the order of their rows (the counters, summed, last). */
 	static const int kinds[] = {
 		ENTRY_COUNTERS, ENTRY_EXEMPT, ENTRY_USERWL, ENTRY_NODELAY,
 		ENTRY_TRIPLET, ENTRY_USER, ENTRY_TUPLET
