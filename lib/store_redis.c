@@ -10,12 +10,14 @@
  * its transaction again, so the decision logic of lib/policy.c serves
  * both backends and no read-then-write race crosses MX hosts.
  *
- * Keys are the store's keys behind redis_prefix. Triplets and tuplets get
- * the lifetime their record gives them as a Redis TTL: expiry is the
- * server's, and purge has nothing to do. The other kinds (exemptions,
- * user settings, counters, the format record) never expire and are also
- * members of one sorted set, PREFIX "idx", so that they can be walked in
- * key order without a SCAN; triplets and tuplets are found with SCAN.
+ * Keys are the store's keys behind redis_prefix. Entries that expire
+ * (triplets and tuplets) get the TTL the caller gives as a Redis TTL:
+ * expiry is the server's, and purge has nothing to do. Those the caller
+ * puts with STORE_INDEXED (exemptions, user settings, counters, the
+ * format record) never expire and are also members of one sorted set,
+ * PREFIX "idx", so that they can be walked in key order without a SCAN;
+ * the others are found with SCAN. This file never looks inside a key:
+ * the callers' flags say which is which.
  *
  * Every connect and command is bounded by redis_timeout (500 ms by
  * default): a dead or frozen server fails a check open, it never hangs.
