@@ -210,3 +210,9 @@ addr_in_cidr(const struct ipaddr *a, const struct cidr *c)
 	addr_mask(&y, c->len);
 	return memcmp(x.b, y.b, addr_width(a->family) / 8) == 0;
 }
+
+int
+addr_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}

@@ -44,4 +44,8 @@ int	addr_parse_cidr(const char *s, struct cidr *c);
 /* 1 = a lies within c, 0 = it does not (different family included). */
 int	addr_in_cidr(const struct ipaddr *a, const struct cidr *c);
 
+/* c in lower case: ASCII letters only, whatever the locale; DNS names
+ * and addresses are compared so. */
+int	addr_lower(int c);
+
 #endif

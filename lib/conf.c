@@ -247,7 +247,7 @@ conf_domain(const char *s, char *out, size_t outlen)
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] < 33 || s[i] > 126 || s[i] == '@')
 			return -1;
-		out[i] = s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i];
+		out[i] = (char)addr_lower(s[i]);
 	}
 	out[i] = '\0';
 	return 0;

@@ -17,6 +17,10 @@
 #define DEF_REDIS_PREFIX "greylist:"
 #define DEF_REDIS_TIMEOUT_MS 500	/* ms; a frozen server fails a check open this fast */
 
+#define STORE_TRIES	50		/* tries; conflicts before a transaction gives up: far more than two processes ever meet on one key, few enough that a stuck peer fails the run within a second or so */
+#define SCAN_BATCH_WRITE 500		/* entries; per transaction of a scan that deletes or writes: short, so that checks meanwhile barely wait */
+#define SCAN_BATCH_READ	1000		/* entries; per transaction of a scan that only reads */
+
 #define ADDR_MAX	512		/* bytes; longest sender or recipient accepted */
 
 #endif

@@ -93,67 +93,41 @@ policy_get(struct store *s, const uint8_t *key, size_t klen,
 	if (ret < 0)
 		return ret;
 	if (ret == 0 || record_decode(val, vlen, r) == -1 ||
-	    r->kind != key[0])
+	    r->kind != record_key_kind(key, klen))
 		memset(r, 0, sizeof(*r));
 	return 0;
 }
 
-/* Seconds left until r (a triplet or tuplet) expires, at least 1. */
-static int64_t
-policy_left(const struct conf *c, const struct record *r, int64_t now)
-{
-	int64_t end;
-
-	end = r->kind == REC_TRIPLET && r->passed == 0 ?
-	    r->first + c->retry_window : r->last + c->whitelist_lifetime;
-	return end > now ? end - now : 1;
-}
-
-int64_t
-policy_ttl(const struct conf *c, const void *key, size_t klen,
-    const void *val, size_t vlen, int64_t now)
-{
-	struct entry en;
-
-	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
-	    (en.kind != REC_TRIPLET && en.kind != REC_TUPLET))
-		return 0;
-	return policy_left(c, &en.r, now);
-}
-
+/* Stores r (a triplet or tuplet) at key. -2 = retry, -1 = error,
+ * 0 = stored. */
 static int
 policy_put(struct store *s, const struct conf *c, const uint8_t *key,
     size_t klen, struct record *r, int64_t now, struct err *e)
 {
 	uint8_t val[REC_MAX];
 
-	r->kind = key[0];
+	r->kind = record_key_kind(key, klen);
 	return store_put(s, key, klen, val, record_encode(r, val),
-	    r->kind == REC_TRIPLET || r->kind == REC_TUPLET ?
-	    policy_left(c, r, now) : 0, e);
+	    entry_ttl(c, r, now), record_flags(r->kind), e);
 }
 
 /* Adds one to the counter of d in a shard picked by process. */
 static int
 policy_bump(struct store *s, const struct decision *d, struct err *e)
 {
-	uint8_t key[4];
-	size_t klen = record_key_counters((unsigned)getpid(), key);
-	struct record r;
-	int ret;
+	uint64_t add[CNT_N];
 
-	if ((ret = policy_get(s, key, klen, &r, e)) != 0)
-		return ret;
-	r.count[policy_counter(d)]++;
-	return policy_put(s, NULL, key, klen, &r, 0, e);
+	memset(add, 0, sizeof(add));
+	add[policy_counter(d)] = 1;
+	return entry_count_add(s, (unsigned)getpid(), add, e);
 }
 
-/* The domain of t's tuplet: "<>" stands for the null sender, so that its
- * whitelisting does not cover senders without a domain. */
+/* The domain of t's tuplet: NULL_SENDER stands for the null sender, so
+ * that its whitelisting does not cover senders without a domain. */
 static const char *
 policy_domain(const struct tuple *t)
 {
-	return t->sender[0] == '\0' ? "<>" : t->sender_domain;
+	return t->sender[0] == '\0' ? NULL_SENDER : t->sender_domain;
 }
 
 /* Marks the tuplet at key, whose stored record is w (kind 0 = none), used
@@ -162,7 +136,7 @@ static int
 policy_mark(struct store *s, const struct conf *c, const uint8_t *key,
     size_t klen, struct record *w, int64_t now, struct err *e)
 {
-	if (w->kind == 0 || w->last + c->whitelist_lifetime < now) {
+	if (w->kind == ENTRY_NONE || entry_expiry(c, w) < now) {
 		memset(w, 0, sizeof(*w));
 		w->first = now;
 	}
@@ -192,8 +166,8 @@ policy_due(const struct conf *c, const struct record *r, int64_t now)
 {
 	int64_t age = now - r->first;
 
-	return r->kind != 0 && r->passed == 0 && age >= c->embargo &&
-	    age <= c->retry_window;
+	return r->kind != ENTRY_NONE && r->passed == 0 &&
+	    age >= c->embargo && entry_expiry(c, r) >= now;
 }
 
 /* The decision on a triplet record r (kind 0 = none) that neither passed
@@ -330,17 +304,19 @@ policy_stored(struct store *s, const struct conf *c, const struct tuple *t,
 {
 	struct nodelay_arg a = { t, d, 0 };
 	char dom[ADDR_MAX + 2];
-	uint8_t prefix = REC_NODELAY;
+	uint8_t prefix[1];
+	size_t plen = record_key_prefix(ENTRY_NODELAY, prefix);
 	int ret;
 
 	if (t->sender[0] != '\0' &&
-	    (ret = policy_has(s, REC_EXEMPT, t->sender, e)) != 0)
+	    (ret = policy_has(s, ENTRY_EXEMPT, t->sender, e)) != 0)
 		return ret < 0 ? ret : policy_pass(d, R_EXEMPT, t->sender);
 	snprintf(dom, sizeof(dom), "@%s", t->sender_domain);
 	if (t->sender_domain[0] != '\0' &&
-	    (ret = policy_has(s, REC_EXEMPT, dom, e)) != 0)
+	    (ret = policy_has(s, ENTRY_EXEMPT, dom, e)) != 0)
 		return ret < 0 ? ret : policy_pass(d, R_EXEMPT, dom);
-	if ((ret = store_each(s, &prefix, 1, policy_nodelay_fn, &a, e)) != 0)
+	if ((ret = store_each(s, prefix, plen, record_flags(ENTRY_NODELAY),
+	    policy_nodelay_fn, &a, e)) != 0)
 		return ret;
 	return a.found ? 1 : policy_user(s, c, t, d, e);
 }
@@ -358,13 +334,7 @@ struct found {
 static int
 policy_live(const struct conf *c, const struct record *r, int64_t now)
 {
-	int64_t end;
-
-	if (r->kind == 0)
-		return 0;
-	end = r->kind == REC_TRIPLET && r->passed == 0 ?
-	    r->first + c->retry_window : r->last + c->whitelist_lifetime;
-	return end >= now;
+	return r->kind != ENTRY_NONE && entry_expiry(c, r) >= now;
 }
 
 /* Reads the triplet or tuplet (kind) of t under client into f.
@@ -374,7 +344,7 @@ policy_read(struct store *s, const struct tuple *t, int kind,
     const char *client, struct found *f, struct err *e)
 {
 	f->client = client;
-	f->klen = kind == REC_TRIPLET ?
+	f->klen = kind == ENTRY_TRIPLET ?
 	    record_key_triplet_of(client, t->sender, t->rcpt, f->key) :
 	    record_key_tuplet(client, policy_domain(t), f->key);
 	return policy_get(s, f->key, f->klen, &f->r, e);
@@ -410,16 +380,16 @@ policy_decide(struct store *s, const struct conf *c, const struct tuple *t,
 	struct found tf, wf;
 	int ret;
 
-	if ((ret = policy_find(s, c, t, REC_TRIPLET, now, &tf, e)) != 0)
+	if ((ret = policy_find(s, c, t, ENTRY_TRIPLET, now, &tf, e)) != 0)
 		return ret;
-	if (tf.r.kind != 0 && tf.r.passed != 0 &&
-	    tf.r.last + c->whitelist_lifetime >= now) {
+	if (tf.r.kind != ENTRY_NONE && tf.r.passed != 0 &&
+	    entry_expiry(c, &tf.r) >= now) {
 		policy_pass(d, R_KNOWN, "");
 		tf.r.last = now > tf.r.last ? now : tf.r.last;
 		tf.r.passes++;
 	} else {
 		if (!policy_due(c, &tf.r, now)) {
-			if ((ret = policy_find(s, c, t, REC_TUPLET, now, &wf,
+			if ((ret = policy_find(s, c, t, ENTRY_TUPLET, now, &wf,
 			    e)) != 0)
 				return ret;
 			if (policy_live(c, &wf.r, now)) {
@@ -573,7 +543,7 @@ policy_revoke_scan(const void *key, size_t klen, const void *val,
 
 	if (entry_decode(key, klen, val, vlen, &en) == -1 || en.r.passed == 0)
 		return SCAN_NEXT;
-	dom = en.sender[0] == '\0' ? "<>" : tuple_domain(en.sender);
+	dom = entry_sender_domain(en.sender);
 	if (strcmp(dom, a->domain) != 0)
 		return SCAN_NEXT;
 	a->n++;
@@ -591,10 +561,9 @@ policy_revoke_client(struct store *s, const char *client,
 	if (store_run(s, policy_revoke_fn, a, e) == -1)
 		return -1;
 	a->n += (size_t)a->deleted;
-	a->key[0] = REC_TRIPLET;
-	a->klen = 1 + strlen(client) + 1;
-	memcpy(a->key + 1, client, a->klen - 1);
-	return store_scan(s, a->key, a->klen, 500, policy_revoke_scan, a, e);
+	a->klen = record_key_triplets_of(client, a->key);
+	return store_scan(s, a->key, a->klen, record_flags(ENTRY_TRIPLET),
+	    SCAN_BATCH_WRITE, policy_revoke_scan, a, e);
 }
 
 int
@@ -628,10 +597,7 @@ policy_reply(const char *tpl, const struct tuple *t,
 		}
 		switch (*++tpl) {
 		case 'r':
-			w = snprintf(out + n, outlen - n, "%02lld:%02lld:%02lld",
-			    (long long)(d->retry / 3600),
-			    (long long)(d->retry / 60 % 60),
-			    (long long)(d->retry % 60));
+			w = entry_hms(d->retry, out + n, outlen - n);
 			break;
 		case 's':
 			w = snprintf(out + n, outlen - n, "%lld",
@@ -700,36 +666,4 @@ policy_format(const struct conf *c, const struct tuple *t,
 		policy_reply(c->reply, t, d, out, outlen);
 		break;
 	}
-}
-
-int64_t
-policy_expiry(const struct conf *c, const struct entry *en)
-{
-	if (en->kind == REC_TRIPLET && en->r.passed == 0)
-		return en->r.first + c->retry_window;
-	if (en->kind == REC_TRIPLET || en->kind == REC_TUPLET)
-		return en->r.last + c->whitelist_lifetime;
-	return 0;
-}
-
-const char *
-policy_state(const struct entry *en)
-{
-	switch (en->kind) {
-	case REC_TRIPLET:
-		return en->r.passed == 0 ? "pending" : "passed";
-	case REC_TUPLET:
-		return "whitelisted";
-	case REC_EXEMPT:
-		return "exempt";
-	case REC_NODELAY:
-		return "no_delay";
-	case REC_USER:
-		return "user";
-	case REC_USERWL:
-		return "userwl";
-	case REC_COUNTERS:
-		return "counters";
-	}
-	return "meta";
 }

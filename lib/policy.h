@@ -8,7 +8,7 @@
 
 #include "conf.h"
 #include "err.h"
-#include "record.h"
+#include "entry.h"
 #include "store.h"
 #include "tuple.h"
 
@@ -77,18 +77,6 @@ int	policy_revoke(struct store *s, const struct tuple *t, size_t *n,
  * Never contains CR or LF. */
 void	policy_format(const struct conf *c, const struct tuple *t,
 	    const struct decision *d, char *out, size_t outlen);
-
-/* The TTL to store an encoded entry with at now: seconds until it
- * expires (at least 1), 0 for kinds that never do. */
-int64_t	policy_ttl(const struct conf *c, const void *key, size_t klen,
-	    const void *val, size_t vlen, int64_t now);
-
-/* When en expires under c (epoch seconds); 0 = never. */
-int64_t	policy_expiry(const struct conf *c, const struct entry *en);
-
-/* The state of en for listings: "pending", "passed", "whitelisted",
- * "exempt", "no_delay", "user", "userwl", "counters", "meta". */
-const char *policy_state(const struct entry *en);
 
 /* Short name of a reason for logs and CSV: "new", "early", ... */
 const char *policy_reason_name(enum reason r);

@@ -8,9 +8,19 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "defaults.h"
 #include "err.h"
+#include "kvbuf.h"
 
 #define STORE_RETRY	(-2)	/* conflict: abort and run the transaction again */
+
+/* Flags of store_put. */
+/* Flags of store_put (STORE_INDEXED or 0) and of the scans (either or
+ * both): whether the keys never expire, and are then kept in an index
+ * that scans read (Redis), or expire and are found otherwise. The
+ * callers know which; the backends never look inside a key. */
+#define STORE_INDEXED	0x1
+#define STORE_EXPIRES	0x2
 
 struct store;
 
@@ -34,9 +44,19 @@ int	store_begin(struct store *s, struct err *e);
 int	store_commit(struct store *s, struct err *e);
 void	store_abort(struct store *s);
 
+/* The one conflict-retry rule, for loops that run something again after
+ * a conflict: ret is what the last try returned; *tries counts the tries
+ * (start it at 0). 1 = ret is STORE_RETRY and fewer than STORE_TRIES
+ * tries were made (after a short random wait: try again), 0 = stop. */
+int	store_again(int ret, int *tries);
+
+/* Sets e to say that tries conflicts made a transaction give up;
+ * returns -1. */
+int	store_gave_up(int tries, struct err *e);
+
 /* Runs fn in a transaction of its own, again after each conflict (fn
- * returning STORE_RETRY), committing when it returns 0.
- * -1 = error, 0 = committed. */
+ * returning STORE_RETRY) as store_again says, committing when it
+ * returns 0. -1 = error, 0 = committed. */
 int	store_run(struct store *s, int (*fn)(struct store *, void *,
 	    struct err *), void *arg, struct err *e);
 
@@ -47,26 +67,29 @@ int	store_get(struct store *s, const void *key, size_t klen, void *val,
 	    size_t *vlen, int forupdate, struct err *e);
 /* ttl: seconds after which the backend may drop the entry on its own
  * (Redis expires it; Berkeley DB leaves that to purge); 0 = never.
- * -2 = retry, -1 = error, 0 = stored. */
+ * flags: STORE_INDEXED or 0. -2 = retry, -1 = error, 0 = stored. */
 int	store_put(struct store *s, const void *key, size_t klen,
-	    const void *val, size_t vlen, int64_t ttl, struct err *e);
+	    const void *val, size_t vlen, int64_t ttl, int flags,
+	    struct err *e);
 /* -2 = retry, -1 = error, 0 = not found, 1 = deleted. */
 int	store_del(struct store *s, const void *key, size_t klen,
 	    struct err *e);
 
-/* Calls fn for every key starting with prefix, in key order, in short
+/* Calls fn for every key starting with prefix (of the keys flags says:
+ * STORE_INDEXED, STORE_EXPIRES or both), in key order, in short
  * transactions of at most batch entries each (never inside one begun by
  * the caller). An entry fn asks to delete is deleted only if nobody
  * changed it meanwhile; after a batch that deleted, the scan pauses for a
  * millisecond so that waiting checks get in. -1 = error, 0 = done. */
 int	store_scan(struct store *s, const void *prefix, size_t plen,
-	    size_t batch, store_scan_fn fn, void *arg, struct err *e);
+	    int flags, size_t batch, store_scan_fn fn, void *arg,
+	    struct err *e);
 
-/* Calls fn for every key starting with prefix inside the transaction
- * begun by the caller, for small sets only; fn returns SCAN_NEXT or
- * SCAN_STOP. -2 = retry, -1 = error, 0 = done. */
+/* Calls fn for every key starting with prefix (flags as for store_scan)
+ * inside the transaction begun by the caller, for small sets only; fn
+ * returns SCAN_NEXT or SCAN_STOP. -2 = retry, -1 = error, 0 = done. */
 int	store_each(struct store *s, const void *prefix, size_t plen,
-	    store_scan_fn fn, void *arg, struct err *e);
+	    int flags, store_scan_fn fn, void *arg, struct err *e);
 
 /* Marks s as used by a long run (purge, import, batch, admin commands):
  * it takes the checkpoints, one whenever a megabyte of log has been
@@ -94,14 +117,16 @@ int	store_stuck(void);
  * 1 = marked, 0 = it was not inside. */
 int	store_watchdog(void);
 
-/* For the user's listing: calls fn (SCAN_NEXT or SCAN_STOP) for every key
- * starting with prefix without joining anything a stopped or killed
- * process could hold. Berkeley DB: greylist.db read-only without the
+/* For the user's listing: after the format check, calls fn (SCAN_NEXT or
+ * SCAN_STOP) for every key starting with prefix (flags as for
+ * store_scan) without joining anything a stopped or killed process could
+ * hold. Berkeley DB: greylist.db read-only without the
  * environment, as of the last checkpoint, *asof = the file's
  * modification time (0 = no database yet). Redis: a live scan, *asof = 0.
  * -2 = the file changed while it was read (try again), -1 = error,
  * 0 = done. */
 int	store_peek(const struct conf *c, const void *prefix, size_t plen,
-	    store_scan_fn fn, void *arg, int64_t *asof, struct err *e);
+	    int flags, store_scan_fn fn, void *arg, int64_t *asof,
+	    struct err *e);
 
 #endif

@@ -54,7 +54,6 @@
 #include "record.h"
 #include "store_impl.h"
 
-#define STORE_FILE	"greylist.db"
 #define CACHE_BYTES	(8 * 1024 * 1024)	/* shared cache; pages a check touches only */
 #define LOG_MAX		(1024 * 1024)		/* bytes per log file */
 #define CKP_KBYTES	1024			/* long runs: checkpoint after this much log */
@@ -268,13 +267,12 @@ store_attach(struct bdb *s, int create, struct err *e)
 	return 0;
 }
 
-/* Checks the format version, writing it into a new database.
- * -1 = error, 0 = usable. */
+/* Writes the format record into a database that has none (a new one);
+ * store_open checks it. -1 = error, 0 = done. */
 static int
-store_check_format(struct bdb *s, int create, struct err *e)
+store_format_create(struct bdb *s, struct err *e)
 {
 	uint8_t key[8], val[REC_MAX];
-	struct record r;
 	size_t klen = record_key_meta(key), vlen = sizeof(val);
 	int ret;
 
@@ -282,29 +280,9 @@ store_check_format(struct bdb *s, int create, struct err *e)
 	if (ret < 0)
 		return ret == STORE_RETRY ?
 		    err_set(e, "%s: database busy", s->dir) : -1;
-	if (ret == 0 && create) {
-		memset(&r, 0, sizeof(r));
-		r.kind = REC_META;
-		r.format = REC_FORMAT;
-		vlen = record_encode(&r, val);
-		if (bdb_put(s, key, klen, val, vlen, e) != 0)
-			return -1;
-		return 0;
-	}
-	if (ret == 0)
-		return err_set(e, "%s/%s: not a greylist database", s->dir,
-		    STORE_FILE);
-	if (vlen < 4 || ((uint8_t *)val)[0] > REC_VERSION)
-		return err_set(e, "%s/%s: database format is newer than "
-		    "this greylist understands; upgrade greylist", s->dir,
-		    STORE_FILE);
-	if (record_decode(val, vlen, &r) == -1 || r.kind != REC_META)
-		return err_set(e, "%s/%s: corrupt format record", s->dir,
-		    STORE_FILE);
-	if (r.format > REC_FORMAT)
-		return err_set(e, "%s/%s: database format %u is newer than "
-		    "this greylist understands (%u); upgrade greylist",
-		    s->dir, STORE_FILE, r.format, REC_FORMAT);
+	if (ret == 0 && bdb_put(s, key, klen, val, record_format_new(val),
+	    e) != 0)
+		return -1;
 	return 0;
 }
 
@@ -451,7 +429,7 @@ store_recover(struct bdb *s, struct err *e)
 	if (ret == 0)
 		ret = store_pages(s, 1, e);
 	if (ret == 0)
-		ret = store_check_format(s, 1, e);
+		ret = store_format_create(s, e);
 	if (ret == 0)
 		store_note_log(s);
 	perm_fix(s->dir);
@@ -480,8 +458,7 @@ store_join(struct bdb *s, struct err *e)
 	}
 	store_inside = 1;
 	store_enter();
-	if ((ret = store_attach(s, 0, e)) == 0)
-		ret = store_check_format(s, 0, e);
+	ret = store_attach(s, 0, e);
 	store_leave();
 	if (ret != 0) {
 		store_detach(s);
@@ -549,6 +526,8 @@ bdb_open(struct store **sp, const char *dir, int timeout_ms, struct err *e)
 		if (geteuid() == 0 && !perm_setgid(dir))
 			perm_fix(dir);
 		s->base.ops = &bdb_ops;
+		snprintf(s->base.name, sizeof(s->base.name), "%s/%s", dir,
+		    STORE_FILE);
 		*sp = &s->base;
 		return 0;
 	}
@@ -704,65 +683,32 @@ bdb_del(struct bdb *s, const void *key, size_t klen, struct err *e)
 	return ret == 0 ? 1 : store_fail(s, ret, "delete", e);
 }
 
-/* Entries read by one scan batch, copied out of the transaction. */
-struct batch {
-	uint8_t	*buf;
-	size_t	 len, cap;
-	size_t	 n;
-};
-
-static int
-batch_add(struct batch *b, const DBT *k, const DBT *v)
-{
-	size_t need = 8 + k->size + v->size;
-	uint8_t *p;
-
-	if (b->len + need > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 65536;
-
-		while (cap < b->len + need)
-			cap *= 2;
-		if ((p = realloc(b->buf, cap)) == NULL)
-			return -1;
-		b->buf = p;
-		b->cap = cap;
-	}
-	p = b->buf + b->len;
-	memcpy(p, &k->size, 4);
-	memcpy(p + 4, &v->size, 4);
-	memcpy(p + 8, k->data, k->size);
-	memcpy(p + 8 + k->size, v->data, v->size);
-	b->len += need;
-	b->n++;
-	return 0;
-}
-
-/* Walks b: sets *k, *v (and lengths) to the entry at *off and advances. */
+/* Walks a scan batch (entries read by one transaction, copied out of
+ * it): sets *k, *v to the entry at *off and advances. */
 static void
-batch_next(const struct batch *b, size_t *off, DBT *k, DBT *v)
+batch_next(const struct kvbuf *b, size_t *off, DBT *k, DBT *v)
 {
-	const uint8_t *p = b->buf + *off;
+	const void *key, *val;
+	size_t klen, vlen;
 
 	memset(k, 0, sizeof(*k));
 	memset(v, 0, sizeof(*v));
-	memcpy(&k->size, p, 4);
-	memcpy(&v->size, p + 4, 4);
-	k->data = (void *)(uintptr_t)(p + 8);
-	v->data = (void *)(uintptr_t)(p + 8 + k->size);
-	*off += 8 + k->size + v->size;
+	(void)kvbuf_next(b, off, &key, &klen, &val, &vlen);
+	store_dbt(k, key, klen);
+	store_dbt(v, val, vlen);
 }
 
 /* Reads up to max entries with the prefix from *from on (after it when
  * skip is set) into b. -2 = retry, -1 = error, 0 = done. */
 static int
 scan_read(struct bdb *s, const DBT *prefix, DBT *from, int skip,
-    size_t max, struct batch *b, struct err *e)
+    size_t max, struct kvbuf *b, struct err *e)
 {
 	DBC *c;
 	DBT k, v;
 	int ret, op = DB_SET_RANGE;
 
-	b->len = b->n = 0;
+	kvbuf_clear(b);
 	if ((ret = bdb_begin(s, e)) != 0)
 		return ret;
 	if ((ret = s->db->cursor(s->db, s->txn, &c, DB_READ_COMMITTED)) != 0)
@@ -781,7 +727,7 @@ scan_read(struct bdb *s, const DBT *prefix, DBT *from, int skip,
 		if (skip && k.size == from->size &&
 		    memcmp(k.data, from->data, k.size) == 0)
 			continue;
-		if (batch_add(b, &k, &v) == -1) {
+		if (kvbuf_add(b, k.data, k.size, v.data, v.size) == -1) {
 			ret = ENOMEM;
 			break;
 		}
@@ -799,7 +745,7 @@ fail:
  * read, so that an entry a check refreshed meanwhile survives.
  * -2 = retry, -1 = error, 0 = done. */
 static int
-scan_delete(struct bdb *s, const struct batch *b, const char *del,
+scan_delete(struct bdb *s, const struct kvbuf *b, const char *del,
     struct err *e)
 {
 	uint8_t cur[REC_MAX * 2];
@@ -827,17 +773,11 @@ scan_delete(struct bdb *s, const struct batch *b, const char *del,
 }
 
 static int
-scan_retry(int ret, int *tries)
-{
-	return ret == STORE_RETRY && ++*tries < 100;
-}
-
-static int
 bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
     store_scan_fn fn, void *arg, struct err *e)
 {
 	struct timespec pause = { 0, SCAN_PAUSE_NS };
-	struct batch b = { NULL, 0, 0, 0 };
+	struct kvbuf b = { NULL, 0, 0, 0 };
 	uint8_t *last = NULL;
 	char *del = NULL;
 	size_t off, i;
@@ -850,7 +790,7 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 		goto nomem;
 	do {
 		tries = 0;
-		while (scan_retry(ret = scan_read(s, &p, &from,
+		while (store_again(ret = scan_read(s, &p, &from,
 		    from.data == last, batch, &b, e), &tries))
 			;
 		if (ret != 0)
@@ -866,7 +806,7 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 			}
 		}
 		tries = 0;
-		while (scan_retry(ret = scan_delete(s, &b, del, e), &tries))
+		while (store_again(ret = scan_delete(s, &b, del, e), &tries))
 			;
 		if (ret == 0 && memchr(del, 1, b.n) != NULL)
 			nanosleep(&pause, NULL);
@@ -875,7 +815,7 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 	} while (ret == 0 && act != SCAN_STOP && b.n == batch);
 	if (ret == STORE_RETRY)
 		ret = err_set(e, "%s: scan: too many conflicts", s->dir);
-	free(b.buf);
+	kvbuf_free(&b);
 	free(del);
 	free(last);
 	return ret;
@@ -933,28 +873,6 @@ peek_fail(const char *path, int ret, struct err *e)
 	return err_set(e, "%s: %s", path, db_strerror(ret));
 }
 
-/* Refuses a format this greylist does not understand. -1 = refused. */
-static int
-peek_format(DB *db, const char *path, struct err *e)
-{
-	uint8_t key[8], val[REC_MAX];
-	struct record r;
-	DBT k, v;
-
-	store_dbt(&k, key, record_key_meta(key));
-	memset(&v, 0, sizeof(v));
-	v.data = val;
-	v.ulen = sizeof(val);
-	v.flags = DB_DBT_USERMEM;
-	if (db->get(db, NULL, &k, &v, 0) != 0)
-		return 0;
-	if (v.size < 4 || val[0] > REC_VERSION || record_decode(val, v.size,
-	    &r) == -1 || r.format > REC_FORMAT)
-		return err_set(e, "%s: database format is newer than this "
-		    "greylist understands; upgrade greylist", path);
-	return 0;
-}
-
 /* The cursor walk of bdb_peek. -2/-1/0 as bdb_peek. */
 static int
 peek_walk(DB *db, const char *path, const void *prefix, size_t plen,
@@ -990,7 +908,7 @@ bdb_peek(const char *dir, const void *prefix, size_t plen,
 	db->set_errcall(db, store_errcall);
 	if ((ret = db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0)) != 0)
 		ret = peek_fail(path, ret, e);
-	else if ((ret = peek_format(db, path, e)) == 0)
+	else
 		ret = peek_walk(db, path, prefix, plen, fn, arg, e);
 	db->close(db, DB_NOSYNC);
 	return ret;
@@ -1028,12 +946,14 @@ op_get(struct store *st, const void *key, size_t klen, void *val,
 	return bdb_get((struct bdb *)st, key, klen, val, vlen, forupdate, e);
 }
 
-/* Expiry is purge's work here; ttl is for backends that expire keys. */
+/* Expiry is purge's work here, and a B-tree needs no index: ttl and
+ * flags are for backends that expire keys. */
 static int
 op_put(struct store *st, const void *key, size_t klen, const void *val,
-    size_t vlen, int64_t ttl, struct err *e)
+    size_t vlen, int64_t ttl, int flags, struct err *e)
 {
 	(void)ttl;
+	(void)flags;
 	return bdb_put((struct bdb *)st, key, klen, val, vlen, e);
 }
 
@@ -1044,9 +964,10 @@ op_del(struct store *st, const void *key, size_t klen, struct err *e)
 }
 
 static int
-op_scan(struct store *st, const void *prefix, size_t plen, size_t batch,
-    store_scan_fn fn, void *arg, struct err *e)
+op_scan(struct store *st, const void *prefix, size_t plen, int flags,
+    size_t batch, store_scan_fn fn, void *arg, struct err *e)
 {
+	(void)flags;
 	return bdb_scan((struct bdb *)st, prefix, plen, batch, fn, arg, e);
 }
 
@@ -1057,9 +978,10 @@ op_yield(struct store *st, struct err *e)
 }
 
 static int
-op_each(struct store *st, const void *prefix, size_t plen, store_scan_fn fn,
-    void *arg, struct err *e)
+op_each(struct store *st, const void *prefix, size_t plen, int flags,
+    store_scan_fn fn, void *arg, struct err *e)
 {
+	(void)flags;
 	return bdb_each((struct bdb *)st, prefix, plen, fn, arg, e);
 }
 

@@ -16,20 +16,34 @@ struct store_ops {
 	int	(*get)(struct store *, const void *, size_t, void *, size_t *,
 		    int, struct err *);
 	int	(*put)(struct store *, const void *, size_t, const void *,
-		    size_t, int64_t, struct err *);
+		    size_t, int64_t, int, struct err *);
 	int	(*del)(struct store *, const void *, size_t, struct err *);
-	int	(*scan)(struct store *, const void *, size_t, size_t,
+	int	(*scan)(struct store *, const void *, size_t, int, size_t,
 		    store_scan_fn, void *, struct err *);
-	int	(*each)(struct store *, const void *, size_t, store_scan_fn,
-		    void *, struct err *);
+	int	(*each)(struct store *, const void *, size_t, int,
+		    store_scan_fn, void *, struct err *);
 	int	(*yield)(struct store *, struct err *);
 	int	(*checkpoint)(struct store *, struct err *);
 };
 
+#define STORE_FILE	"greylist.db"	/* the Berkeley DB database file */
+
 struct store {
 	const struct store_ops *ops;
 	int	 long_run;	/* store_long_run was called */
+	char	 name[300];	/* for messages: "DIR/greylist.db", "redis" */
 };
+
+/* store.c: the one check of the stored format, through the operations
+ * table: writes the format record into a store without one when create
+ * (a new database), else refuses such a store; refuses a newer or
+ * corrupt one. -1 = error, 0 = usable. */
+int	store_format(struct store *s, int create, struct err *e);
+
+/* store.c: as store_format for a format record read by hand (store_peek):
+ * val NULL = none. -1 = refused, 0 = usable. */
+int	store_format_value(const char *name, const void *val, size_t vlen,
+	    struct err *e);
 
 /* store_bdb.c */
 int	bdb_open(struct store **, const char *dir, int timeout_ms,

@@ -10,12 +10,14 @@
  * its transaction again, so the decision logic of lib/policy.c serves
  * both backends and no read-then-write race crosses MX hosts.
  *
- * Keys are the store's keys behind redis_prefix. Triplets and tuplets get
- * the lifetime their record gives them as a Redis TTL: expiry is the
- * server's, and purge has nothing to do. The other kinds (exemptions,
- * user settings, counters, the format record) never expire and are also
- * members of one sorted set, PREFIX "idx", so that they can be walked in
- * key order without a SCAN; triplets and tuplets are found with SCAN.
+ * Keys are the store's keys behind redis_prefix. Entries that expire
+ * (triplets and tuplets) get the TTL the caller gives as a Redis TTL:
+ * expiry is the server's, and purge has nothing to do. Those the caller
+ * puts with STORE_INDEXED (exemptions, user settings, counters, the
+ * format record) never expire and are also members of one sorted set,
+ * PREFIX "idx", so that they can be walked in key order without a SCAN;
+ * the others are found with SCAN. This file never looks inside a key:
+ * the callers' flags say which is which.
  *
  * Every connect and command is bounded by redis_timeout (500 ms by
  * default): a dead or frozen server fails a check open, it never hangs.
@@ -78,6 +80,7 @@ struct rds_kv {
 	uint8_t	 val[REC_MAX];
 	size_t	 vlen;		/* 0 = absent (read) or delete (write) */
 	int64_t	 ttl;
+	int	 indexed;	/* write: keep the key in the index */
 };
 
 struct rds {
@@ -91,13 +94,6 @@ struct rds {
 };
 
 static const struct store_ops rds_ops;
-
-/* 1 = entries of this kind never expire and are in the index. */
-static int
-rds_indexed(int kind)
-{
-	return kind != REC_TRIPLET && kind != REC_TUPLET;
-}
 
 static size_t
 rds_key(const struct rds *s, const void *key, size_t klen, char *out)
@@ -206,39 +202,6 @@ rds_auth(struct rds *s, const char *password, struct err *e)
 	return 0;
 }
 
-/* Writes the format record into a new keyspace, or checks the one there.
- * -1 = error, 0 = usable. */
-static int
-rds_format(struct rds *s, struct err *e)
-{
-	uint8_t key[4], val[REC_MAX];
-	struct record r;
-	size_t klen = record_key_meta(key), vlen = sizeof(val);
-	int ret;
-
-	if ((ret = store_get(&s->base, key, klen, val, &vlen, 0, e)) < 0)
-		return -1;
-	if (ret == 0) {
-		memset(&r, 0, sizeof(r));
-		r.kind = REC_META;
-		r.format = REC_FORMAT;
-		vlen = record_encode(&r, val);
-		if (store_begin(&s->base, e) != 0 ||
-		    store_put(&s->base, key, klen, val, vlen, 0, e) != 0)
-			return -1;
-		if ((ret = store_commit(&s->base, e)) == STORE_RETRY)
-			return rds_format(s, e);	/* another wrote it */
-		return ret == 0 ? 0 : -1;
-	}
-	if (vlen < 4 || val[0] > REC_VERSION ||
-	    (record_decode(val, vlen, &r) == 0 && r.format > REC_FORMAT))
-		return err_set(e, "redis: the data's format is newer than this "
-		    "greylist understands; upgrade greylist");
-	if (record_decode(val, vlen, &r) == -1 || r.kind != REC_META)
-		return err_set(e, "redis: corrupt format record");
-	return 0;
-}
-
 int
 redis_open(struct store **sp, const struct conf *cf, struct err *e)
 {
@@ -249,6 +212,7 @@ redis_open(struct store **sp, const struct conf *cf, struct err *e)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return err_set(e, "out of memory");
 	s->base.ops = &rds_ops;
+	snprintf(s->base.name, sizeof(s->base.name), "redis");
 	/* A server that dies between two commands must give EPIPE, and a
 	 * check that fails open with exit 2, not a death by SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
@@ -265,7 +229,7 @@ redis_open(struct store **sp, const struct conf *cf, struct err *e)
 	} else
 		snprintf(addr, sizeof(addr), "%s", cf->redis_server);
 	if ((s->c = rds_connect_to(addr, cf->redis_timeout_ms, e)) == NULL ||
-	    rds_auth(s, cf->redis_password, e) == -1 || rds_format(s, e) == -1)
+	    rds_auth(s, cf->redis_password, e) == -1)
 		goto fail;
 	*sp = &s->base;
 	return 0;
@@ -334,6 +298,7 @@ rds_add(struct rds_kv **v, size_t *n, size_t *cap, const void *key,
 	p->klen = klen;
 	p->vlen = 0;
 	p->ttl = 0;
+	p->indexed = 0;
 	return p;
 }
 
@@ -406,10 +371,11 @@ rds_get(struct store *st, const void *key, size_t klen, void *val,
 	return 1;
 }
 
-/* Records a write (vlen 0 = delete). -1 = error, 0 = done. */
+/* Records a write (vlen 0 = delete; a delete takes the key out of the
+ * index too, where it may be). -1 = error, 0 = done. */
 static int
 rds_write(struct rds *s, const void *key, size_t klen, const void *val,
-    size_t vlen, int64_t ttl, struct err *e)
+    size_t vlen, int64_t ttl, int indexed, struct err *e)
 {
 	struct rds_kv *kv;
 
@@ -421,17 +387,18 @@ rds_write(struct rds *s, const void *key, size_t klen, const void *val,
 	memcpy(kv->val, val, vlen);
 	kv->vlen = vlen;
 	kv->ttl = ttl;
+	kv->indexed = indexed || vlen == 0;
 	return 0;
 }
 
 static int
 rds_put(struct store *st, const void *key, size_t klen, const void *val,
-    size_t vlen, int64_t ttl, struct err *e)
+    size_t vlen, int64_t ttl, int flags, struct err *e)
 {
 	if (vlen == 0)
 		return err_set(e, "empty value");
 	return rds_write((struct rds *)st, key, klen, val, vlen,
-	    ttl > 0 ? ttl : 0, e);
+	    ttl > 0 ? ttl : 0, (flags & STORE_INDEXED) != 0, e);
 }
 
 static int
@@ -444,7 +411,7 @@ rds_del(struct store *st, const void *key, size_t klen, struct err *e)
 	if ((kv = rds_value(s, key, klen, e)) == NULL)
 		return -1;
 	had = kv->vlen != 0;
-	if (rds_write(s, key, klen, "", 0, 0, e) == -1)
+	if (rds_write(s, key, klen, "", 0, 0, 1, e) == -1)
 		return -1;
 	return had;
 }
@@ -541,8 +508,7 @@ rds_commit_args(struct rds *s, struct rds_args *a)
 	for (i = 0; i < s->nwr; i++) {
 		ok |= rds_argcopy(a, s->wr[i].val, s->wr[i].vlen);
 		ok |= rds_argnum(a, s->wr[i].ttl);
-		ok |= rds_argcopy(a, rds_indexed(s->wr[i].key[0]) ? "1" : "0",
-		    1);
+		ok |= rds_argcopy(a, s->wr[i].indexed ? "1" : "0", 1);
 		ok |= rds_argcopy(a, s->wr[i].key, s->wr[i].klen);
 	}
 	return ok != 0 ? -1 : 0;
@@ -705,7 +671,7 @@ rds_pattern(const struct rds *s, const char *prefix, size_t plen, char *out)
 	return n;
 }
 
-/* Adds the triplet and tuplet keys starting with prefix, found by SCAN.
+/* Adds the keys starting with prefix found by SCAN, but the index itself.
  * -1 = error. */
 static int
 rds_keys_scan(struct rds *s, const char *prefix, size_t plen,
@@ -730,7 +696,8 @@ rds_keys_scan(struct rds *s, const char *prefix, size_t plen,
 		el = r->element[1];
 		for (i = 0; i < el->elements && ret == 0; i++)
 			if (el->element[i]->len > s->plen &&
-			    !rds_indexed(el->element[i]->str[s->plen]))
+			    (el->element[i]->len != s->plen + 3 ||
+			    memcmp(el->element[i]->str + s->plen, "idx", 3)))
 				ret = rds_keys_add(k, el->element[i]->str +
 				    s->plen, el->element[i]->len - s->plen);
 		freeReplyObject(r);
@@ -738,22 +705,37 @@ rds_keys_scan(struct rds *s, const char *prefix, size_t plen,
 	return ret == 0 ? 0 : err_set(e, "out of memory");
 }
 
-/* Every key starting with prefix, sorted. -1 = error. */
+/* Drops the keys of sorted k that equal the one before. */
+static void
+rds_keys_unique(struct rds_keys *k)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k->n; i++)
+		if (n == 0 || rds_keys_cmp(&k->ref[n - 1], &k->ref[i],
+		    k->buf) != 0)
+			k->ref[n++] = k->ref[i];
+	k->n = n;
+}
+
+/* Every key starting with prefix, sorted: from the index with
+ * STORE_INDEXED, by SCAN with STORE_EXPIRES (which also finds indexed
+ * keys, dropped as duplicates when both are asked for). -1 = error. */
 static int
-rds_keys_collect(struct rds *s, const void *prefix, size_t plen,
+rds_keys_collect(struct rds *s, const void *prefix, size_t plen, int flags,
     struct rds_keys *k, struct err *e)
 {
 	const char *p = prefix;
 
 	memset(k, 0, sizeof(*k));
-	if ((plen == 0 || rds_indexed(p[0])) &&
-	    rds_keys_index(s, p, plen, k, e) == -1)
+	if ((flags & STORE_INDEXED) && rds_keys_index(s, p, plen, k, e) == -1)
 		return -1;
-	if ((plen == 0 || !rds_indexed(p[0])) &&
-	    rds_keys_scan(s, p, plen, k, e) == -1)
+	if ((flags & STORE_EXPIRES) && rds_keys_scan(s, p, plen, k, e) == -1)
 		return -1;
 	if (k->n > 1)
 		qsort_r(k->ref, k->n, sizeof(*k->ref), rds_keys_cmp, k->buf);
+	if ((flags & STORE_INDEXED) && (flags & STORE_EXPIRES))
+		rds_keys_unique(k);
 	return 0;
 }
 
@@ -791,11 +773,11 @@ rds_scan_delete(struct rds *s, struct rds_kv *del, size_t n, struct err *e)
 			if (kv->vlen == del[i].vlen &&
 			    memcmp(kv->val, del[i].val, kv->vlen) == 0)
 				ret = rds_write(s, del[i].key, del[i].klen, "",
-				    0, 0, e);
+				    0, 0, 1, e);
 		}
 		if (ret == 0)
 			ret = rds_commit(&s->base, e);
-	} while (ret == STORE_RETRY && ++tries < 50);
+	} while (store_again(ret, &tries));
 	return ret == 0 ? 0 : -1;
 }
 
@@ -827,8 +809,8 @@ rds_scan_call(struct rds *s, store_scan_fn fn, void *arg,
 }
 
 static int
-rds_scan(struct store *st, const void *prefix, size_t plen, size_t batch,
-    store_scan_fn fn, void *arg, struct err *e)
+rds_scan(struct store *st, const void *prefix, size_t plen, int flags,
+    size_t batch, store_scan_fn fn, void *arg, struct err *e)
 {
 	struct rds *s = (struct rds *)st;
 	struct rds_kv *del = NULL;
@@ -836,7 +818,7 @@ rds_scan(struct store *st, const void *prefix, size_t plen, size_t batch,
 	size_t from, to, ndel, cap = 0;
 	int ret;
 
-	if ((ret = rds_keys_collect(s, prefix, plen, &k, e)) == 0)
+	if ((ret = rds_keys_collect(s, prefix, plen, flags, &k, e)) == 0)
 		for (from = 0; from < k.n && ret == 0; from = to) {
 			to = from + batch < k.n ? from + batch : k.n;
 			ndel = 0;
@@ -856,7 +838,7 @@ rds_scan(struct store *st, const void *prefix, size_t plen, size_t batch,
 /* Inside a transaction: the values read join its read set, so that the
  * commit checks them too. */
 static int
-rds_each(struct store *st, const void *prefix, size_t plen,
+rds_each(struct store *st, const void *prefix, size_t plen, int flags,
     store_scan_fn fn, void *arg, struct err *e)
 {
 	struct rds *s = (struct rds *)st;
@@ -865,7 +847,7 @@ rds_each(struct store *st, const void *prefix, size_t plen,
 	size_t i;
 	int ret;
 
-	if ((ret = rds_keys_collect(s, prefix, plen, &k, e)) == 0)
+	if ((ret = rds_keys_collect(s, prefix, plen, flags, &k, e)) == 0)
 		for (i = 0; i < k.n; i++) {
 			if ((kv = rds_value(s, k.buf + k.ref[i].off,
 			    k.ref[i].len, e)) == NULL) {

@@ -125,9 +125,7 @@ tuple_normalize(const char *in, int which, int verp, char *out)
 		tuple_trim(in, &start, &end);
 	}
 	for (i = 0; start + i < end; i++) {
-		out[i] = in[start + i];
-		if (out[i] >= 'A' && out[i] <= 'Z')
-			out[i] += 'a' - 'A';
+		out[i] = (char)addr_lower(in[start + i]);
 	}
 	out[i] = '\0';
 	if (which == TUPLE_RCPT)
@@ -363,8 +361,7 @@ tuple_exempt(const char *in, char *out, const char **why)
 		for (i = 0; in[i] != '\0'; i++) {
 			if (in[i] < 33 || in[i] > 126 || (i > 0 && in[i] == '@'))
 				return -1;
-			out[i] = in[i] >= 'A' && in[i] <= 'Z' ?
-			    in[i] - 'A' + 'a' : in[i];
+			out[i] = (char)addr_lower(in[i]);
 		}
 		out[i] = '\0';
 		return 0;

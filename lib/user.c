@@ -47,7 +47,7 @@ user_read(struct store *s, const char *login, uint8_t *key, size_t *klen,
 		return ret;
 	if (ret == 1 && record_decode(val, vlen, r) == -1)
 		memset(r, 0, sizeof(*r));
-	r->kind = REC_USER;
+	r->kind = ENTRY_USER;
 	return 0;
 }
 
@@ -94,7 +94,8 @@ user_toggle_fn(struct store *s, void *arg, struct err *e)
 	r.flags ^= USER_OFF;
 	r.first = a->now;
 	a->off = (r.flags & USER_OFF) != 0;
-	return store_put(s, key, klen, val, record_encode(&r, val), 0, e);
+	return store_put(s, key, klen, val, record_encode(&r, val), 0,
+	    record_flags(ENTRY_USER), e);
 }
 
 int
@@ -141,7 +142,8 @@ user_setwl_fn(struct store *s, void *arg, struct err *e)
 	int ret;
 
 	klen = record_key_userwl(a->login, NULL, key);
-	if ((ret = store_each(s, key, klen, user_keys_fn, &old, e)) == 0 &&
+	if ((ret = store_each(s, key, klen, record_flags(ENTRY_USERWL),
+	    user_keys_fn, &old, e)) == 0 &&
 	    old.failed)
 		ret = err_set(e, "out of memory");
 	for (i = 0; ret == 0 && i < old.texts.n; i++)
@@ -150,15 +152,16 @@ user_setwl_fn(struct store *s, void *arg, struct err *e)
 			ret = 0;
 	strlist_free(&old.texts);
 	memset(&r, 0, sizeof(r));
-	r.kind = REC_USERWL;
+	r.kind = ENTRY_USERWL;
 	r.first = a->now;
 	for (i = 0; ret == 0 && i < a->wl->n; i++)
 		ret = store_put(s, key, record_key_userwl(a->login,
-		    a->wl->v[i], key), val, record_encode(&r, val), 0, e);
+		    a->wl->v[i], key), val, record_encode(&r, val), 0,
+		    record_flags(ENTRY_USERWL), e);
 	if (ret == 0 && (ret = user_read(s, a->login, key, &klen, &ur, e)) == 0) {
 		ur.passes = (uint32_t)a->wl->n;
 		ret = store_put(s, key, klen, val, record_encode(&ur, val), 0,
-		    e);
+		    record_flags(ENTRY_USER), e);
 	}
 	return ret;
 }

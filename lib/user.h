@@ -11,7 +11,7 @@
 
 #include "conf.h"
 #include "err.h"
-#include "record.h"
+#include "entry.h"
 #include "store.h"
 
 #define USER_WL_MAX	(64 * 1024)	/* bytes; largest ~/.wl read */
@@ -140,20 +140,21 @@ struct user_batch {
 	int	 failed;
 };
 
-/* Applies one REC_USER or REC_USERWL record to b (others are ignored);
- * a login new to b starts from dir/users/login when dir is not NULL.
- * -1 = out of memory, 0 = done. */
-int	user_batch_add(struct user_batch *b, const char *dir, const void *key,
-	    size_t klen, const void *val, size_t vlen);
+/* Applies one ENTRY_USER or ENTRY_USERWL entry to b (others are
+ * ignored); a login new to b starts from dir/users/login when dir is not
+ * NULL. -1 = out of memory, 0 = done. */
+int	user_batch_add(struct user_batch *b, const char *dir,
+	    const struct entry *en);
 /* Writes every user of b with userfile_write. -1 = error, 0 = done. */
 int	user_batch_write(const struct user_batch *b, const char *dir,
 	    struct err *e);
 void	user_batch_free(struct user_batch *b);
 
-/* Calls fn for the user files of dir as the records the store used to
- * keep: kind REC_USER, one per login, or REC_USERWL, one per entry, in
- * key order. fn returning SCAN_STOP ends it. -1 = error, 0 = done. */
-int	userfile_scan(const char *dir, int kind, store_scan_fn fn, void *arg,
+/* Calls fn for the user files of dir as the entries the store used to
+ * keep: kind ENTRY_USER, one per login, or ENTRY_USERWL, one per
+ * whitelist entry, in key order. fn returning SCAN_STOP ends it.
+ * -1 = error, 0 = done. */
+int	userfile_scan(const char *dir, int kind, entry_fn fn, void *arg,
 	    struct err *e);
 
 /* Moves the user records of s (an environment just joined) into files:

@@ -121,7 +121,7 @@ userfile_time(const char *s, char **end, int64_t *t)
 		return -1;
 	errno = 0;
 	v = strtoull(s, end, 10);
-	if (errno != 0 || v > REC_TIME_MAX)
+	if (errno != 0 || v > ENTRY_TIME_MAX)
 		return -1;
 	*t = (int64_t)v;
 	return 0;
@@ -460,30 +460,28 @@ batch_user(struct user_batch *b, const char *dir, const char *login)
 }
 
 int
-user_batch_add(struct user_batch *b, const char *dir, const void *key,
-    size_t klen, const void *val, size_t vlen)
+user_batch_add(struct user_batch *b, const char *dir,
+    const struct entry *en)
 {
 	struct user_settings *u;
-	struct entry en;
 	size_t i;
 
-	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
-	    (en.kind != REC_USER && en.kind != REC_USERWL) ||
-	    !user_login_ok(en.login))
+	if ((en->kind != ENTRY_USER && en->kind != ENTRY_USERWL) ||
+	    !user_login_ok(en->login))
 		return 0;
-	if ((u = batch_user(b, dir, en.login)) == NULL)
+	if ((u = batch_user(b, dir, en->login)) == NULL)
 		return -1;
-	if (en.kind == REC_USER) {
-		u->off = (en.r.flags & USER_OFF) != 0;
-		u->changed = en.r.first;
+	if (en->kind == ENTRY_USER) {
+		u->off = (en->r.flags & USER_OFF) != 0;
+		u->changed = en->r.first;
 		return 0;
 	}
 	for (i = 0; i < u->n; i++)
-		if (strcmp(u->wl[i].text, en.text) == 0) {
-			u->wl[i].added = en.r.first;
+		if (strcmp(u->wl[i].text, en->text) == 0) {
+			u->wl[i].added = en->r.first;
 			return 0;
 		}
-	return user_settings_add(u, en.text, en.r.first);
+	return user_settings_add(u, en->text, en->r.first);
 }
 
 int
@@ -510,12 +508,11 @@ user_batch_free(struct user_batch *b)
 }
 
 static int
-migrate_fn(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
+migrate_fn(const struct entry *en, void *arg)
 {
 	struct user_batch *b = arg;
 
-	if (user_batch_add(b, NULL, key, klen, val, vlen) == -1) {
+	if (user_batch_add(b, NULL, en) == -1) {
 		b->failed = 1;
 		return SCAN_STOP;
 	}
@@ -609,23 +606,24 @@ migrate_write(const struct user_batch *m, const char *dir, struct err *e)
 int
 userfile_migrate(struct store *s, const char *dir, struct err *e)
 {
+	static const int kinds[] = { ENTRY_USERWL, ENTRY_USER };
 	struct user_batch b = { NULL, 0, 0, 0 };
-	uint8_t prefix[2] = { REC_USERWL, REC_USER };
+	uint8_t prefix[1];
+	size_t i;
 	int ret;
 
 	migrate_clean(dir);
-	ret = store_scan(s, &prefix[0], 1, 1000, migrate_fn, &b, e);
-	if (ret == 0)
-		ret = store_scan(s, &prefix[1], 1, 1000, migrate_fn, &b, e);
+	ret = entry_scan(s, NULL, kinds, 2, SCAN_BATCH_READ, migrate_fn, &b,
+	    NULL, e);
 	if (ret == 0 && b.failed)
 		ret = err_set(e, "%s", strerror(ENOMEM));
 	if (ret == 0)
 		ret = migrate_write(&b, dir, e);
 	/* The records are no longer read once DIR/users exists. */
-	if (ret == 0 && b.n > 0 && (store_scan(s, &prefix[0], 1, 1000,
-	    migrate_delete_fn, NULL, e) == -1 || store_scan(s, &prefix[1],
-	    1, 1000, migrate_delete_fn, NULL, e) == -1))
-		ret = -1;
+	for (i = 0; i < 2 && ret == 0 && b.n > 0; i++)
+		ret = store_scan(s, prefix, record_key_prefix(kinds[i], prefix),
+		    record_flags(kinds[i]), SCAN_BATCH_WRITE,
+		    migrate_delete_fn, NULL, e);
 	user_batch_free(&b);
 	return ret == -1 ? -1 : 0;
 }
@@ -637,11 +635,12 @@ userfile_wlcmp(const void *a, const void *b)
 	    ((const struct user_wl *)b)->text);
 }
 
-/* Calls a->fn with login's settings as the records the store kept. */
+/* Calls a->fn with login's settings as the entries the store kept. */
 struct scan_args {
 	int	 kind;
-	store_scan_fn fn;
+	entry_fn fn;
 	void	*arg;
+	struct entry en;
 };
 
 static int
@@ -649,37 +648,44 @@ userfile_scan_fn(const char *login, const struct user_settings *u,
     void *arg)
 {
 	struct scan_args *a = arg;
-	uint8_t key[KEY_MAX], val[REC_MAX];
-	struct record r;
+	struct entry *en = &a->en;
 	size_t i;
 
 	if (u == NULL)
 		return 0;
-	memset(&r, 0, sizeof(r));
-	r.kind = a->kind;
-	if (a->kind == REC_USER) {
-		r.flags = u->off ? USER_OFF : 0;
-		r.first = u->changed;
-		r.passes = (uint32_t)u->n;
-		return a->fn(key, record_key_user(login, key), val,
-		    record_encode(&r, val), a->arg) == SCAN_STOP;
+	memset(en, 0, sizeof(*en));
+	en->kind = en->r.kind = a->kind;
+	snprintf(en->login, sizeof(en->login), "%s", login);
+	if (a->kind == ENTRY_USER) {
+		en->r.flags = u->off ? USER_OFF : 0;
+		en->r.first = u->changed;
+		en->r.passes = (uint32_t)u->n;
+		return a->fn(en, a->arg) == SCAN_STOP;
 	}
 	if (u->n > 1)
 		qsort(u->wl, u->n, sizeof(u->wl[0]), userfile_wlcmp);
 	for (i = 0; i < u->n; i++) {
-		r.first = u->wl[i].added;
-		if (a->fn(key, record_key_userwl(login, u->wl[i].text, key),
-		    val, record_encode(&r, val), a->arg) == SCAN_STOP)
+		en->r.first = u->wl[i].added;
+		snprintf(en->text, sizeof(en->text), "%s", u->wl[i].text);
+		if (a->fn(en, a->arg) == SCAN_STOP)
 			return 1;
 	}
 	return 0;
 }
 
 int
-userfile_scan(const char *dir, int kind, store_scan_fn fn, void *arg,
+userfile_scan(const char *dir, int kind, entry_fn fn, void *arg,
     struct err *e)
 {
-	struct scan_args a = { kind, fn, arg };
+	struct scan_args *a;
+	int ret;
 
-	return userfile_each(dir, userfile_scan_fn, &a, e) == -1 ? -1 : 0;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return err_set(e, "%s", strerror(ENOMEM));
+	a->kind = kind;
+	a->fn = fn;
+	a->arg = arg;
+	ret = userfile_each(dir, userfile_scan_fn, a, e) == -1 ? -1 : 0;
+	free(a);
+	return ret;
 }

@@ -33,7 +33,7 @@ struct batch {
 					   write error, not on bad CSV */
 };
 
-/* Parses epoch seconds: digits only, at most REC_TIME_MAX.
+/* Parses epoch seconds: digits only, at most ENTRY_TIME_MAX.
  * -1 = malformed, 0 = done. */
 static int
 batch_time(const char *s, int64_t *t)
@@ -45,7 +45,7 @@ batch_time(const char *s, int64_t *t)
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (*end != '\0' || errno != 0 || v > (long long)REC_TIME_MAX)
+	if (*end != '\0' || errno != 0 || v > (long long)ENTRY_TIME_MAX)
 		return -1;
 	*t = v;
 	return 0;

@@ -68,8 +68,8 @@ cmd_pass(struct ctx *x, int argc, char **argv)
 		return cmd_error("pass: %s", e.msg);
 	cmd_log(x, LOG_INFO, "pass: client=%s sender=<%s> rcpt=<%s> by admin",
 	    t.client, t.sender, t.rcpt);
-	printf("passed %s %s %s\n", t.client, t.sender[0] ? t.sender : "<>",
-	    t.rcpt);
+	printf("passed %s %s %s\n", t.client, t.sender[0] ? t.sender :
+	    NULL_SENDER, t.rcpt);
 	return 0;
 }
 
@@ -103,14 +103,11 @@ struct delete_state {
 };
 
 static int
-delete_fn(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
+delete_fn(const struct entry *en, void *arg)
 {
 	struct delete_state *st = arg;
-	struct entry en;
 
-	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
-	    !filter_match(&st->f, &en))
+	if (!filter_match(&st->f, en))
 		return SCAN_NEXT;
 	st->n++;
 	return SCAN_DELETE;
@@ -119,12 +116,11 @@ delete_fn(const void *key, size_t klen, const void *val, size_t vlen,
 int
 cmd_delete(struct ctx *x, int argc, char **argv)
 {
-	static const uint8_t kinds[] = { REC_TRIPLET, REC_TUPLET };
+	static const int kinds[] = { ENTRY_TRIPLET, ENTRY_TUPLET };
 	struct delete_state st;
 	struct store *s;
 	struct err e;
-	size_t i;
-	int ret = 0;
+	int ret;
 
 	memset(&st, 0, sizeof(st));
 	if (filter_parse(x, argc, argv, 0, &st.f) != 0)
@@ -134,8 +130,8 @@ cmd_delete(struct ctx *x, int argc, char **argv)
 		    "--sender, --rcpt, --domain, --client");
 	if ((s = cmd_open(x)) == NULL)
 		return EXIT_ERROR;
-	for (i = 0; i < sizeof(kinds) && ret == 0; i++)
-		ret = store_scan(s, &kinds[i], 1, 500, delete_fn, &st, &e);
+	ret = entry_scan(s, NULL, kinds, 2, SCAN_BATCH_WRITE, delete_fn, &st,
+	    NULL, &e);
 	store_close(s);
 	if (ret == -1)
 		return cmd_error("delete: %s", e.msg);

@@ -6,28 +6,23 @@
 #include <syslog.h>
 
 #include "cmd.h"
-#include "policy.h"
-#include "store.h"
+#include "entry.h"
 
-/* One exemption, normalised: its kind and canonical text. */
-struct exempt_item {
-	int	 kind;			/* REC_EXEMPT or REC_NODELAY */
-	char	 text[ADDR_MAX + 2];
-};
-
-/* EXIT_ERROR = not an exemption (printed), 0 = normalised into it. */
+/* EXIT_ERROR = not an exemption (printed), 0 = normalised into it (kind
+ * ENTRY_EXEMPT or ENTRY_NODELAY, and text). */
 static int
-exempt_parse(const char *s, struct exempt_item *it)
+exempt_parse(const char *s, struct entry *it)
 {
 	const char *why;
 	struct cidr c;
 
+	memset(it, 0, sizeof(*it));
 	if (addr_parse_cidr(s, &c) == 0) {
-		it->kind = REC_NODELAY;
+		it->kind = ENTRY_NODELAY;
 		addr_format_net(&c.addr, c.len, it->text, sizeof(it->text));
 		return 0;
 	}
-	it->kind = REC_EXEMPT;
+	it->kind = ENTRY_EXEMPT;
 	if (tuple_exempt(s, it->text, &why) == -1)
 		return cmd_error("exempt: '%s': not an address, @domain, IP "
 		    "address or network", s);
@@ -35,10 +30,11 @@ exempt_parse(const char *s, struct exempt_item *it)
 }
 
 struct exempt_args {
-	struct exempt_item *items;
+	struct entry *items;
 	int	 n;
 	int	 add;
 	int64_t	 now;
+	const struct conf *c;
 	char	*done;		/* per item: added, or existed and deleted */
 };
 
@@ -46,22 +42,14 @@ static int
 exempt_txn(struct store *s, void *arg, struct err *e)
 {
 	struct exempt_args *a = arg;
-	uint8_t key[KEY_MAX], val[REC_MAX];
-	struct record r;
 	int i, ret;
 
-	memset(&r, 0, sizeof(r));
-	r.first = a->now;
 	for (i = 0; i < a->n; i++) {
-		size_t klen = record_key_exempt(a->items[i].kind,
-		    a->items[i].text, key);
-
-		r.kind = a->items[i].kind;
+		a->items[i].r.first = a->now;
 		if (a->add)
-			ret = store_put(s, key, klen, val,
-			    record_encode(&r, val), 0, e);
+			ret = entry_put(s, a->c, &a->items[i], a->now, e);
 		else
-			ret = store_del(s, key, klen, e);
+			ret = entry_del(s, &a->items[i], e);
 		if (ret < 0)
 			return ret;
 		a->done[i] = a->add || ret == 1;
@@ -87,31 +75,26 @@ exempt_apply(struct ctx *x, struct exempt_args *a)
 }
 
 static int
-exempt_list_fn(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
+exempt_list_fn(const struct entry *en, void *arg)
 {
-	struct entry en;
-
-	if (entry_decode(key, klen, val, vlen, &en) == 0) {
-		printf("%s\n", en.text);
-		(*(size_t *)arg)++;
-	}
+	printf("%s\n", en->text);
+	(*(size_t *)arg)++;
 	return SCAN_NEXT;
 }
 
 static int
 exempt_list(struct ctx *x)
 {
-	static const uint8_t kinds[] = { REC_EXEMPT, REC_NODELAY };
+	static const int kinds[] = { ENTRY_EXEMPT, ENTRY_NODELAY };
 	struct store *s;
 	struct err e;
-	size_t i, n = 0;
-	int ret = 0;
+	size_t n = 0;
+	int ret;
 
 	if ((s = cmd_open(x)) == NULL)
 		return EXIT_ERROR;
-	for (i = 0; i < sizeof(kinds) && ret == 0; i++)
-		ret = store_scan(s, &kinds[i], 1, 1000, exempt_list_fn, &n, &e);
+	ret = entry_scan(s, NULL, kinds, 2, SCAN_BATCH_READ, exempt_list_fn,
+	    &n, NULL, &e);
 	store_close(s);
 	if (ret == -1)
 		return cmd_error("exempt: %s", e.msg);
@@ -133,6 +116,7 @@ cmd_exempt(struct ctx *x, int argc, char **argv)
 	a.n = argc - 2;
 	a.add = strcmp(argv[1], "add") == 0;
 	a.now = x->now;
+	a.c = &x->conf;
 	a.items = calloc((size_t)a.n, sizeof(*a.items));
 	a.done = calloc((size_t)a.n, 1);
 	if (a.items == NULL || a.done == NULL)

@@ -12,17 +12,13 @@
 
 #include "cmd.h"
 #include "csvio.h"
+#include "entry.h"
 #include "import.h"
-#include "policy.h"
-#include "record.h"
-#include "store.h"
 #include "user.h"
 #include "tuple.h"
 
-#define EXPORT_BATCH	500	/* entries per scan transaction */
 #define EXPORT_NUM	24	/* bytes for a 64-bit decimal number */
 #define IMPORT_TXN	100	/* entries written per transaction */
-#define IMPORT_TRIES	50	/* conflicts before a transaction gives up */
 #define IMPORT_PROGRESS	10000	/* entries between progress lines on a tty */
 
 /* The CSV columns, in export's order. */
@@ -60,17 +56,17 @@ static const struct import_type {
 	unsigned used;		/* fields the type fills; others stay empty */
 	int	(*fn)(const struct import_row *, struct entry *);
 } import_types[] = {
-	{ "triplet", REC_TRIPLET, FB(F_NET) | FB(F_SENDER) | FB(F_RCPT) |
+	{ "triplet", ENTRY_TRIPLET, FB(F_NET) | FB(F_SENDER) | FB(F_RCPT) |
 	    FB(F_FIRST) | FB(F_LAST) | FB(F_PASSED) | FB(F_BLOCKED) |
 	    FB(F_PASSES), import_triplet },
-	{ "tuplet", REC_TUPLET, FB(F_NET) | FB(F_DOMAIN) | FB(F_FIRST) |
+	{ "tuplet", ENTRY_TUPLET, FB(F_NET) | FB(F_DOMAIN) | FB(F_FIRST) |
 	    FB(F_LAST) | FB(F_PASSES), import_tuplet },
-	{ "exempt", REC_EXEMPT, FB(F_ENTRY) | FB(F_FIRST), import_exempt },
-	{ "no_delay", REC_NODELAY, FB(F_ENTRY) | FB(F_FIRST), import_nodelay },
-	{ "counter", REC_COUNTERS, FB(F_ENTRY) | FB(F_COUNT), import_counter },
-	{ "user", REC_USER, FB(F_RCPT) | FB(F_ENTRY) | FB(F_FIRST) |
+	{ "exempt", ENTRY_EXEMPT, FB(F_ENTRY) | FB(F_FIRST), import_exempt },
+	{ "no_delay", ENTRY_NODELAY, FB(F_ENTRY) | FB(F_FIRST), import_nodelay },
+	{ "counter", ENTRY_COUNTERS, FB(F_ENTRY) | FB(F_COUNT), import_counter },
+	{ "user", ENTRY_USER, FB(F_RCPT) | FB(F_ENTRY) | FB(F_FIRST) |
 	    FB(F_PASSES), import_user },
-	{ "userwl", REC_USERWL, FB(F_RCPT) | FB(F_ENTRY) | FB(F_FIRST),
+	{ "userwl", ENTRY_USERWL, FB(F_RCPT) | FB(F_ENTRY) | FB(F_FIRST),
 	    import_userwl },
 };
 
@@ -108,26 +104,26 @@ export_entry(FILE *f, const struct entry *en)
 	v[F_TYPE] = export_type(en->kind);
 	v[F_FIRST] = export_num(num[0], (uint64_t)r->first);
 	switch (en->kind) {
-	case REC_TRIPLET:
+	case ENTRY_TRIPLET:
 		v[F_SENDER] = en->sender;
 		v[F_RCPT] = en->rcpt;
 		if (r->passed != 0)
 			v[F_PASSED] = export_num(num[2], (uint64_t)r->passed);
 		v[F_BLOCKED] = export_num(num[3], r->blocked);
 		/* FALLTHROUGH */
-	case REC_TUPLET:
+	case ENTRY_TUPLET:
 		v[F_NET] = en->net;
-		if (en->kind == REC_TUPLET)
+		if (en->kind == ENTRY_TUPLET)
 			v[F_DOMAIN] = en->domain;
 		v[F_LAST] = export_num(num[1], (uint64_t)r->last);
 		v[F_PASSES] = export_num(num[4], r->passes);
 		break;
-	case REC_USER:
+	case ENTRY_USER:
 		v[F_RCPT] = en->login;
 		v[F_ENTRY] = r->flags & USER_OFF ? "off" : "on";
 		v[F_PASSES] = export_num(num[4], r->passes);
 		break;
-	case REC_USERWL:
+	case ENTRY_USERWL:
 		v[F_RCPT] = en->login;
 		/* FALLTHROUGH */
 	default:
@@ -148,8 +144,8 @@ export_counters(FILE *f, const uint64_t *count)
 	for (i = 0; i < CNT_N; i++) {
 		for (j = 0; j < F_N; j++)
 			v[j] = "";
-		v[F_TYPE] = export_type(REC_COUNTERS);
-		v[F_ENTRY] = record_counter_name(i);
+		v[F_TYPE] = export_type(ENTRY_COUNTERS);
+		v[F_ENTRY] = entry_counter_name(i);
 		v[F_COUNT] = export_num(num, count[i]);
 		if (csvio_row(f, v, F_N) == -1)
 			return -1;
@@ -160,68 +156,22 @@ export_counters(FILE *f, const uint64_t *count)
 struct export_state {
 	FILE	*f;
 	uint64_t count[CNT_N];
-	unsigned long corrupt;
+	size_t	 corrupt;
 	int	 failed;		/* a write failed */
-	const char *dir;	/* user settings in dir/users, else NULL */
-	int	 wl_done, user_done, in_files;
-	struct err e;
 };
 
-static int	export_fn(const void *, size_t, const void *, size_t, void *);
-
-/* With user settings in files, their rows go where the store's records
- * would sort, before the first key of a kind past them (upto).
- * -1 = error (in st->e), 0 = done. */
 static int
-export_users(struct export_state *st, int upto)
-{
-	int ret = 0;
-
-	if (st->dir == NULL || st->in_files)
-		return 0;
-	st->in_files = 1;
-	if (!st->wl_done && upto > REC_USERWL) {
-		st->wl_done = 1;
-		ret = userfile_scan(st->dir, REC_USERWL, export_fn, st, &st->e);
-	}
-	if (ret == 0 && !st->user_done && upto > REC_USER) {
-		st->user_done = 1;
-		ret = userfile_scan(st->dir, REC_USER, export_fn, st, &st->e);
-	}
-	st->in_files = 0;
-	return ret;
-}
-
-static int
-export_fn(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
+export_fn(const struct entry *en, void *arg)
 {
 	struct export_state *st = arg;
-	uint8_t k = *(const uint8_t *)key;
-	struct entry en;
 	int i;
 
-	if (st->dir != NULL && !st->in_files) {
-		if (k == REC_USER || k == REC_USERWL)
-			return SCAN_NEXT;	/* left by a migration cut short */
-		if (export_users(st, k) == -1) {
-			st->failed = 1;
-			return SCAN_STOP;
-		}
-	}
-	if (k == REC_META)
-		return SCAN_NEXT;
-	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
-	    export_type(en.kind) == NULL) {
-		st->corrupt++;
-		return SCAN_NEXT;
-	}
-	if (en.kind == REC_COUNTERS) {
+	if (en->kind == ENTRY_COUNTERS) {
 		for (i = 0; i < CNT_N; i++)
-			st->count[i] += en.r.count[i];
+			st->count[i] += en->r.count[i];
 		return SCAN_NEXT;
 	}
-	if (export_entry(st->f, &en) == -1) {
+	if (export_entry(st->f, en) == -1) {
 		st->failed = 1;
 		return SCAN_STOP;
 	}
@@ -231,6 +181,11 @@ export_fn(const void *key, size_t klen, const void *val, size_t vlen,
 int
 cmd_export(struct ctx *x, int argc, char **argv)
 {
+	/* The kinds in the order of their rows (the counters, summed, last). */
+	static const int kinds[] = {
+		ENTRY_COUNTERS, ENTRY_EXEMPT, ENTRY_USERWL, ENTRY_NODELAY,
+		ENTRY_TRIPLET, ENTRY_USER, ENTRY_TUPLET
+	};
 	struct export_state st;
 	struct store *s;
 	struct err e;
@@ -242,24 +197,21 @@ cmd_export(struct ctx *x, int argc, char **argv)
 		return EXIT_ERROR;
 	memset(&st, 0, sizeof(st));
 	st.f = stdout;
-	st.dir = users_in_files(&x->conf) ? x->conf.database : NULL;
 	if (csvio_row(stdout, export_header, F_N) == -1)
 		st.failed = 1;
 	else
-		ret = store_scan(s, "", 0, EXPORT_BATCH, export_fn, &st, &e);
+		ret = entry_scan(s, &x->conf, kinds, sizeof(kinds) /
+		    sizeof(kinds[0]), SCAN_BATCH_READ, export_fn, &st,
+		    &st.corrupt, &e);
 	store_close(s);
-	if (ret == 0 && !st.failed && export_users(&st, 0x100) == -1)
-		st.failed = 1;
 	if (ret == -1)
 		return cmd_error("export: %s", e.msg);
-	if (st.e.msg[0] != '\0')
-		return cmd_error("export: %s", st.e.msg);
 	if (!st.failed && export_counters(stdout, st.count) == -1)
 		st.failed = 1;
 	if (fflush(stdout) == EOF || st.failed)
 		return cmd_error("export: cannot write: %s", strerror(errno));
 	if (st.corrupt > 0)
-		return cmd_error("export: %lu corrupt entries left out",
+		return cmd_error("export: %zu corrupt entries left out",
 		    st.corrupt);
 	return 0;
 }
@@ -358,10 +310,10 @@ import_triplet(const struct import_row *r, struct entry *en)
 	if (import_client(r, F_NET, en->net) == -1 ||
 	    import_addr(r, F_SENDER, TUPLE_SENDER, en->sender) == -1 ||
 	    import_addr(r, F_RCPT, TUPLE_RCPT, en->rcpt) == -1 ||
-	    import_num(r, F_FIRST, REC_TIME_MAX, &v[0]) == -1 ||
-	    import_num(r, F_LAST, REC_TIME_MAX, &v[1]) == -1 ||
+	    import_num(r, F_FIRST, ENTRY_TIME_MAX, &v[0]) == -1 ||
+	    import_num(r, F_LAST, ENTRY_TIME_MAX, &v[1]) == -1 ||
 	    (r->f[F_PASSED][0] != '\0' &&
-	    import_num(r, F_PASSED, REC_TIME_MAX, &v[2]) == -1) ||
+	    import_num(r, F_PASSED, ENTRY_TIME_MAX, &v[2]) == -1) ||
 	    import_num(r, F_BLOCKED, UINT32_MAX, &v[3]) == -1 ||
 	    import_num(r, F_PASSES, UINT32_MAX, &v[4]) == -1)
 		return -1;
@@ -383,8 +335,8 @@ import_tuplet(const struct import_row *r, struct entry *en)
 		return -1;
 	if (strchr(en->domain, '@') != NULL)
 		return import_bad(r, F_DOMAIN, "a domain has no '@'");
-	if (import_num(r, F_FIRST, REC_TIME_MAX, &v[0]) == -1 ||
-	    import_num(r, F_LAST, REC_TIME_MAX, &v[1]) == -1 ||
+	if (import_num(r, F_FIRST, ENTRY_TIME_MAX, &v[0]) == -1 ||
+	    import_num(r, F_LAST, ENTRY_TIME_MAX, &v[1]) == -1 ||
 	    import_num(r, F_PASSES, UINT32_MAX, &v[2]) == -1)
 		return -1;
 	en->r.first = (int64_t)v[0];
@@ -410,7 +362,7 @@ import_exempt(const struct import_row *r, struct entry *en)
 		return import_bad(r, F_ENTRY, why);
 	if (strcmp(en->text, s) != 0)
 		return import_bad(r, F_ENTRY, "not normalised");
-	if (import_num(r, F_FIRST, REC_TIME_MAX, &first) == -1)
+	if (import_num(r, F_FIRST, ENTRY_TIME_MAX, &first) == -1)
 		return -1;
 	en->r.first = (int64_t)first;
 	return 0;
@@ -422,7 +374,7 @@ import_nodelay(const struct import_row *r, struct entry *en)
 	uint64_t first;
 
 	if (import_net(r, F_ENTRY, en->text) == -1 ||
-	    import_num(r, F_FIRST, REC_TIME_MAX, &first) == -1)
+	    import_num(r, F_FIRST, ENTRY_TIME_MAX, &first) == -1)
 		return -1;
 	en->r.first = (int64_t)first;
 	return 0;
@@ -447,7 +399,7 @@ import_user(const struct import_row *r, struct entry *en)
 		return -1;
 	if (strcmp(r->f[F_ENTRY], "on") != 0 && strcmp(r->f[F_ENTRY], "off"))
 		return import_bad(r, F_ENTRY, "expected on or off");
-	if (import_num(r, F_FIRST, REC_TIME_MAX, &first) == -1 ||
+	if (import_num(r, F_FIRST, ENTRY_TIME_MAX, &first) == -1 ||
 	    import_num(r, F_PASSES, UINT32_MAX, &n) == -1)
 		return -1;
 	en->r.flags = strcmp(r->f[F_ENTRY], "off") == 0 ? USER_OFF : 0;
@@ -473,7 +425,7 @@ import_counter(const struct import_row *r, struct entry *en)
 	int i;
 
 	(void)en;
-	for (i = 0; (name = record_counter_name(i)) != NULL; i++)
+	for (i = 0; (name = entry_counter_name(i)) != NULL; i++)
 		if (strcmp(name, r->f[F_ENTRY]) == 0)
 			break;
 	if (name == NULL)
@@ -509,47 +461,6 @@ import_entry(const struct import_row *r, struct entry *en)
 	return t->fn(r, en);
 }
 
-int
-import_add(struct import_set *set, const uint8_t *key, size_t klen,
-    const uint8_t *val, size_t vlen, struct err *e)
-{
-	size_t need = 4 + klen + vlen, cap;
-	uint8_t *p;
-
-	if (set->len + need > set->cap) {
-		for (cap = set->cap ? set->cap : 65536; cap < set->len + need;)
-			cap *= 2;
-		if ((p = realloc(set->buf, cap)) == NULL)
-			return err_set(e, "%s", strerror(errno));
-		set->buf = p;
-		set->cap = cap;
-	}
-	p = set->buf + set->len;
-	p[0] = (uint8_t)(klen >> 8);
-	p[1] = (uint8_t)klen;
-	p[2] = (uint8_t)(vlen >> 8);
-	p[3] = (uint8_t)vlen;
-	memcpy(p + 4, key, klen);
-	memcpy(p + 4 + klen, val, vlen);
-	set->len += need;
-	set->n++;
-	return 0;
-}
-
-/* Points *k and *v at the entry at *off and moves *off past it. */
-static void
-import_next(const struct import_set *set, size_t *off, const uint8_t **k,
-    size_t *klen, const uint8_t **v, size_t *vlen)
-{
-	const uint8_t *p = set->buf + *off;
-
-	*klen = (size_t)p[0] << 8 | p[1];
-	*vlen = (size_t)p[2] << 8 | p[3];
-	*k = p + 4;
-	*v = p + 4 + *klen;
-	*off += 4 + *klen + *vlen;
-}
-
 static int
 import_row_fn(char **f, size_t n, unsigned long line, void *arg,
     struct err *e)
@@ -557,7 +468,6 @@ import_row_fn(char **f, size_t n, unsigned long line, void *arg,
 	struct import_set *set = arg;
 	struct import_row r = { f, line, set, e };
 	struct entry en;
-	uint8_t key[KEY_MAX], val[REC_MAX];
 	size_t i;
 
 	if (!set->header) {
@@ -575,10 +485,9 @@ import_row_fn(char **f, size_t n, unsigned long line, void *arg,
 		    n, F_N);
 	if (import_entry(&r, &en) == -1)
 		return -1;
-	if (en.kind == REC_COUNTERS)
+	if (en.kind == ENTRY_COUNTERS)
 		return 0;
-	return import_add(set, key, entry_key(&en, key), val,
-	    record_encode(&en.r, val), e);
+	return entry_list_add(&set->list, &en, e);
 }
 
 /* Reads and checks all of file (stdin when NULL or "-") into set.
@@ -600,94 +509,41 @@ import_read(const char *file, struct import_set *set, struct err *e)
 	return ret;
 }
 
-/* One transaction putting up to IMPORT_TXN entries from *off on; moves
- * *off past them once committed. -2 = retry, -1 = error, 0 = done. */
+/* One transaction of import_store: up to IMPORT_TXN entries from off
+ * on; next is where the following one starts. */
+struct import_txn {
+	const struct import_set *set;
+	size_t	 off, next;
+};
+
 static int
-import_txn(struct store *s, const struct import_set *set, size_t *off,
-    struct err *e)
+import_txn_fn(struct store *s, void *arg, struct err *e)
 {
-	const uint8_t *k, *v;
-	size_t klen, vlen, at = *off, i;
+	struct import_txn *a = arg;
+	const struct import_set *set = a->set;
+	struct entry en;
+	size_t at = a->off, i;
 	int ret;
 
-	if ((ret = store_begin(s, e)) != 0)
-		return ret;
-	for (i = 0; i < IMPORT_TXN && at < set->len; i++) {
-		import_next(set, &at, &k, &klen, &v, &vlen);
-		if (set->users != NULL && (k[0] == REC_USER ||
-		    k[0] == REC_USERWL))
+	for (i = 0; i < IMPORT_TXN && entry_list_next(&set->list, &at,
+	    &en) == 0; i++) {
+		if (set->users != NULL && (en.kind == ENTRY_USER ||
+		    en.kind == ENTRY_USERWL))
 			continue;
-		if ((ret = store_put(s, k, klen, v, vlen, policy_ttl(set->conf,
-		    k, klen, v, vlen, set->now), e)) != 0) {
-			store_abort(s);
+		if ((ret = entry_put(s, set->conf, &en, set->now, e)) != 0)
 			return ret;
-		}
 	}
-	if ((ret = store_commit(s, e)) != 0)
-		return ret;
-	*off = at;
+	a->next = at;
 	return 0;
 }
 
-/* Adds the set's counters into shard 0 (read, add, write), which after a
- * wipe sets them. -2 = retry, -1 = error, 0 = done. */
+/* Adds the set's counters into shard 0, which after a wipe sets them. */
 static int
-import_count_txn(struct store *s, const struct import_set *set,
-    size_t *unused, struct err *e)
+import_count_fn(struct store *s, void *arg, struct err *e)
 {
-	uint8_t key[4], val[REC_MAX];
-	size_t klen = record_key_counters(0, key), vlen = sizeof(val);
-	struct record r;
-	int ret, i;
+	const struct import_set *set = arg;
 
-	(void)unused;
-	if ((ret = store_begin(s, e)) != 0)
-		return ret;
-	ret = store_get(s, key, klen, val, &vlen, 1, e);
-	if (ret < 0) {
-		store_abort(s);
-		return ret;
-	}
-	if (ret == 0 || record_decode(val, vlen, &r) == -1 ||
-	    r.kind != REC_COUNTERS) {
-		memset(&r, 0, sizeof(r));
-		r.kind = REC_COUNTERS;
-	}
-	for (i = 0; i < CNT_N; i++)
-		r.count[i] = r.count[i] > UINT64_MAX - set->count[i] ?
-		    UINT64_MAX : r.count[i] + set->count[i];
-	if ((ret = store_put(s, key, klen, val, record_encode(&r, val), 0,
-	    e)) != 0) {
-		store_abort(s);
-		return ret;
-	}
-	return store_commit(s, e);
-}
-
-static int
-import_wipe_fn(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
-{
-	(void)klen;
-	(void)val;
-	(void)vlen;
-	(void)arg;
-	return *(const uint8_t *)key == REC_META ? SCAN_NEXT : SCAN_DELETE;
-}
-
-/* Runs fn until it does not meet a conflict. -1 = error, 0 = done. */
-static int
-import_retry(struct store *s, const struct import_set *set, size_t *off,
-    int (*fn)(struct store *, const struct import_set *, size_t *,
-    struct err *), struct err *e)
-{
-	int ret, tries;
-
-	for (tries = 0; tries < IMPORT_TRIES; tries++)
-		if ((ret = fn(s, set, off, e)) != STORE_RETRY)
-			return ret == 0 ? 0 : -1;
-	return err_set(e, "database too busy: gave up after %d conflicts",
-	    tries);
+	return entry_count_add(s, 0, set->count, e);
 }
 
 /* With user settings in files: writes the set's user and userwl
@@ -697,17 +553,13 @@ static int
 import_users(const struct import_set *set, int replace, struct err *e)
 {
 	struct user_batch b = { NULL, 0, 0, 0 };
-	const uint8_t *k, *v;
-	size_t klen, vlen, off = 0;
+	struct entry en;
+	size_t off = 0;
 	int ret = 0;
 
-	while (off < set->len && ret == 0) {
-		import_next(set, &off, &k, &klen, &v, &vlen);
-		if (k[0] == REC_USER || k[0] == REC_USERWL)
-			ret = user_batch_add(&b, replace ? NULL : set->users, k,
-			    klen, v, vlen) == -1 ? err_set(e, "%s",
-			    strerror(ENOMEM)) : 0;
-	}
+	while (ret == 0 && entry_list_next(&set->list, &off, &en) == 0)
+		if (user_batch_add(&b, replace ? NULL : set->users, &en) == -1)
+			ret = err_set(e, "%s", strerror(ENOMEM));
 	if (ret == 0 && replace)
 		ret = userfile_clear(set->users, e);
 	if (ret == 0)
@@ -722,25 +574,26 @@ static int
 import_store(struct store *s, const struct import_set *set, int replace,
     struct err *e)
 {
-	size_t off = 0, done = 0;
+	struct import_txn a = { set, 0, 0 };
+	size_t done = 0, n = set->list.kv.n, len = set->list.kv.len;
 	int tty = isatty(STDERR_FILENO);
 
-	if (replace && store_scan(s, "", 0, EXPORT_BATCH, import_wipe_fn,
-	    NULL, e) == -1)
+	if (replace && entry_wipe(s, e) == -1)
 		return -1;
 	if (set->users != NULL && import_users(set, replace, e) == -1)
 		return -1;
-	while (off < set->len) {
-		if (import_retry(s, set, &off, import_txn, e) == -1 ||
+	while (a.off < len) {
+		if (store_run(s, import_txn_fn, &a, e) == -1 ||
 		    store_yield(s, e) == -1)
 			return -1;
+		a.off = a.next;
 		done += IMPORT_TXN;
-		if (tty && (done % IMPORT_PROGRESS == 0 || off == set->len))
-			fprintf(stderr, "\r%zu of %zu entries%s", done < set->n ?
-			    done : set->n, set->n, off == set->len ? "\n" : "");
+		if (tty && (done % IMPORT_PROGRESS == 0 || a.off == len))
+			fprintf(stderr, "\r%zu of %zu entries%s", done < n ?
+			    done : n, n, a.off == len ? "\n" : "");
 	}
-	if (set->seen != 0 &&
-	    import_retry(s, set, &off, import_count_txn, e) == -1)
+	if (set->seen != 0 && store_run(s, import_count_fn,
+	    (void *)(uintptr_t)set, e) == -1)
 		return -1;
 	return 0;
 }
@@ -792,6 +645,7 @@ cmd_import(struct ctx *x, int argc, char **argv)
 {
 	struct import_args a;
 	struct import_set set;
+	size_t n;
 	struct store *s;
 	struct err e;
 	int ret;
@@ -806,7 +660,7 @@ cmd_import(struct ctx *x, int argc, char **argv)
 	else
 		ret = import_read(a.file, &set, &e);
 	if (ret == 0 && (s = cmd_open(x)) == NULL) {
-		free(set.buf);
+		entry_list_free(&set.list);
 		return EXIT_ERROR;
 	}
 	if (ret == 0) {
@@ -814,14 +668,15 @@ cmd_import(struct ctx *x, int argc, char **argv)
 		ret = import_store(s, &set, a.replace, &e);
 		store_close(s);
 	}
-	free(set.buf);
+	n = set.list.kv.n;
+	entry_list_free(&set.list);
 	if (ret != 0)
 		return cmd_error("import: %s", e.msg);
 	if (a.postgrey != NULL)
-		printf("imported %zu entries, skipped %zu\n", set.n,
+		printf("imported %zu entries, skipped %zu\n", n,
 		    set.skipped);
 	else
-		printf("imported %zu entries\n", set.n);
+		printf("imported %zu entries\n", n);
 	if (fflush(stdout) == EOF)
 		return cmd_error("import: cannot write: %s", strerror(errno));
 	return 0;

@@ -9,10 +9,8 @@
 #include <unistd.h>
 
 #include "csvio.h"
+#include "entry.h"
 #include "filter.h"
-#include "policy.h"
-#include "store.h"
-#include "user.h"
 
 #define LIST_NF		10
 #define LIST_FMAX	(ADDR_MAX + 4)
@@ -41,12 +39,9 @@ struct list_state {
 static void
 list_time(int64_t t, char *buf)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
 	buf[0] = '\0';
-	if (t != 0 && localtime_r(&tt, &tm) != NULL)
-		strftime(buf, LIST_FMAX, "%Y-%m-%dT%H:%M:%S%z", &tm);
+	if (t != 0)
+		entry_time(t, buf, LIST_FMAX);
 }
 
 static void
@@ -63,26 +58,26 @@ static void
 list_fields(const struct ctx *x, const struct entry *en,
     char f[LIST_NF][LIST_FMAX])
 {
-	int tri = en->kind == REC_TRIPLET, tup = en->kind == REC_TUPLET;
+	int tri = en->kind == ENTRY_TRIPLET, tup = en->kind == ENTRY_TUPLET;
 
 	memset(f, 0, LIST_NF * LIST_FMAX);
-	snprintf(f[0], LIST_FMAX, "%s", policy_state(en));
+	snprintf(f[0], LIST_FMAX, "%s", entry_state(en));
 	if (tri || tup)
 		snprintf(f[1], LIST_FMAX, "%s", en->net);
-	else if (en->kind == REC_NODELAY)
+	else if (en->kind == ENTRY_NODELAY)
 		snprintf(f[1], LIST_FMAX, "%s", en->text);
 	if (tri)
 		snprintf(f[2], LIST_FMAX, "%s", en->sender[0] ? en->sender :
-		    "<>");
+		    NULL_SENDER);
 	else if (tup)
-		snprintf(f[2], LIST_FMAX, "%s%s", strcmp(en->domain, "<>") ?
-		    "@" : "", en->domain);
-	else if (en->kind == REC_EXEMPT || en->kind == REC_USERWL)
+		snprintf(f[2], LIST_FMAX, "%s%s", strcmp(en->domain,
+		    NULL_SENDER) ? "@" : "", en->domain);
+	else if (en->kind == ENTRY_EXEMPT || en->kind == ENTRY_USERWL)
 		snprintf(f[2], LIST_FMAX, "%s", en->text);
-	else if (en->kind == REC_USER)
+	else if (en->kind == ENTRY_USER)
 		snprintf(f[2], LIST_FMAX, "greylisting %s",
 		    en->r.flags & USER_OFF ? "off" : "on");
-	if (en->kind == REC_USER || en->kind == REC_USERWL)
+	if (en->kind == ENTRY_USER || en->kind == ENTRY_USERWL)
 		snprintf(f[3], LIST_FMAX, "%s", en->login);
 	if (tri || tup)
 		snprintf(f[3], LIST_FMAX, "%s", tri ? en->rcpt : "*");
@@ -92,8 +87,8 @@ list_fields(const struct ctx *x, const struct entry *en,
 	if (tri)
 		list_time(en->r.passed, f[6]);
 	list_num(tri, en->r.blocked, f[7]);
-	list_num(tri || tup || en->kind == REC_USER, en->r.passes, f[8]);
-	list_time(policy_expiry(&x->conf, en), f[9]);
+	list_num(tri || tup || en->kind == ENTRY_USER, en->r.passes, f[8]);
+	list_time(entry_expiry(&x->conf, &en->r), f[9]);
 }
 
 /* Width of s on a terminal: one column per UTF-8 character. */
@@ -134,21 +129,18 @@ list_keep(struct list_rows *r, char f[LIST_NF][LIST_FMAX])
 }
 
 static int
-list_fn(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
+list_fn(const struct entry *en, void *arg)
 {
 	struct list_state *st = arg;
 	char f[LIST_NF][LIST_FMAX];
 	const char *p[LIST_NF];
-	struct entry en;
 	int i;
 
-	if (entry_decode(key, klen, val, vlen, &en) == -1 ||
-	    !filter_match(&st->f, &en))
+	if (!filter_match(&st->f, en))
 		return SCAN_NEXT;
 	if (st->matched++ == 0 && st->f.csv)
 		csvio_row(stdout, list_names, LIST_NF);
-	list_fields(st->x, &en, f);
+	list_fields(st->x, en, f);
 	for (i = 0; i < LIST_NF; i++)
 		p[i] = f[i];
 	if (st->f.csv ? csvio_row(stdout, p, LIST_NF) == -1 :
@@ -200,26 +192,20 @@ list_table(struct list_rows *r)
 
 /* Scans the kinds in listing order with fn. -1 = error (printed). */
 static int
-list_scan(struct ctx *x, store_scan_fn fn, void *arg)
+list_scan(struct ctx *x, entry_fn fn, void *arg)
 {
-	static const uint8_t kinds[] = {
-		REC_TRIPLET, REC_TUPLET, REC_EXEMPT, REC_NODELAY, REC_USER,
-		REC_USERWL
+	static const int kinds[] = {
+		ENTRY_TRIPLET, ENTRY_TUPLET, ENTRY_EXEMPT, ENTRY_NODELAY,
+		ENTRY_USER, ENTRY_USERWL
 	};
 	struct store *s;
 	struct err e;
-	size_t i;
-	int ret = 0;
+	int ret;
 
 	if ((s = cmd_open(x)) == NULL)
 		return -1;
-	for (i = 0; i < sizeof(kinds) && ret == 0; i++)
-		if ((kinds[i] == REC_USER || kinds[i] == REC_USERWL) &&
-		    users_in_files(&x->conf))
-			ret = userfile_scan(x->conf.database, kinds[i], fn, arg,
-			    &e);
-		else
-			ret = store_scan(s, &kinds[i], 1, 1000, fn, arg, &e);
+	ret = entry_scan(s, &x->conf, kinds, sizeof(kinds) / sizeof(kinds[0]),
+	    SCAN_BATCH_READ, fn, arg, NULL, &e);
 	store_close(s);
 	if (ret == -1)
 		cmd_error("%s", e.msg);
@@ -247,8 +233,10 @@ cmd_list(struct ctx *x, int argc, char **argv)
 	return st.matched > 0 ? 0 : 1;
 }
 
+#define STATS_NSTATES	5	/* states counted: pending .. no_delay */
+
 struct stats_state {
-	uint64_t state[5];	/* pending passed whitelisted exempt no_delay */
+	uint64_t state[STATS_NSTATES];	/* by entry_state_of */
 	uint64_t named[IDENT_NET];	/* tuplets by identity: [IDENT_SPF],
 					   [IDENT_PTR] */
 	uint64_t count[CNT_N];
@@ -258,24 +246,21 @@ struct stats_state {
 };
 
 static int
-stats_fn(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
+stats_fn(const struct entry *en, void *arg)
 {
 	struct stats_state *st = arg;
-	struct entry en;
 	int64_t *d;
 	size_t i;
 
-	if (entry_decode(key, klen, val, vlen, &en) == -1)
-		return SCAN_NEXT;
-	switch (en.kind) {
-	case REC_COUNTERS:
+	if ((i = (size_t)entry_state_of(en)) < STATS_NSTATES)
+		st->state[i]++;
+	switch (en->kind) {
+	case ENTRY_COUNTERS:
 		for (i = 0; i < CNT_N; i++)
-			st->count[i] += en.r.count[i];
+			st->count[i] += en->r.count[i];
 		return SCAN_NEXT;
-	case REC_TRIPLET:
-		st->state[en.r.passed != 0]++;
-		if (en.r.passed == 0)
+	case ENTRY_TRIPLET:
+		if (en->r.passed == 0)
 			return SCAN_NEXT;
 		if (st->ndelay == st->cap) {
 			st->cap = st->cap ? st->cap * 2 : 1024;
@@ -285,18 +270,11 @@ stats_fn(const void *key, size_t klen, const void *val, size_t vlen,
 			}
 			st->delay = d;
 		}
-		st->delay[st->ndelay++] = en.r.passed - en.r.first;
+		st->delay[st->ndelay++] = en->r.passed - en->r.first;
 		return SCAN_NEXT;
-	case REC_TUPLET:
-		st->state[2]++;
-		if ((i = (size_t)ident_kind(en.net)) != IDENT_NET)
+	case ENTRY_TUPLET:
+		if ((i = (size_t)ident_kind(en->net)) != IDENT_NET)
 			st->named[i]++;
-		break;
-	case REC_EXEMPT:
-		st->state[3]++;
-		break;
-	case REC_NODELAY:
-		st->state[4]++;
 		break;
 	}
 	return SCAN_NEXT;
@@ -336,7 +314,7 @@ stats_quantile(const struct stats_state *st, double q)
 
 /* The Prometheus text format, for node_exporter's textfile collector. */
 static void
-stats_prometheus(const struct stats_state *st, const char *const *snames)
+stats_prometheus(const struct stats_state *st)
 {
 	static const double qs[] = { 0.5, 0.9, 0.99 };
 	int64_t sum = 0;
@@ -344,15 +322,15 @@ stats_prometheus(const struct stats_state *st, const char *const *snames)
 
 	printf("# HELP greylist_entries Entries in the greylist database, by "
 	    "state.\n# TYPE greylist_entries gauge\n");
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < STATS_NSTATES; i++)
 		printf("greylist_entries{state=\"%s\"} %" PRIu64 "\n",
-		    snames[i], st->state[i]);
+		    entry_state_name((int)i), st->state[i]);
 	printf("# HELP greylist_decisions_total Decisions since the database "
 	    "was made, by reason.\n# TYPE greylist_decisions_total "
 	    "counter\n");
 	for (i = 0; i < CNT_N - 1; i++)
 		printf("greylist_decisions_total{reason=\"%s\"} %" PRIu64
-		    "\n", record_counter_name((int)i), st->count[i]);
+		    "\n", entry_counter_name((int)i), st->count[i]);
 	for (i = 0; i < st->ndelay; i++)
 		sum += st->delay[i];
 	printf("# HELP greylist_delay_seconds Delay of the passed triplets "
@@ -385,13 +363,13 @@ stats_take_prometheus(int *argc, char **argv)
 int
 cmd_stats(struct ctx *x, int argc, char **argv)
 {
-	static const char *snames[] = {
-		"pending", "passed", "whitelisted", "exempt", "no_delay"
+	static const int kinds[] = {
+		ENTRY_COUNTERS, ENTRY_EXEMPT, ENTRY_NODELAY, ENTRY_TRIPLET,
+		ENTRY_TUPLET
 	};
 	static const char *hdr[2] = { "name", "value" };
 	struct stats_state st;
 	struct filter f;
-	uint8_t none = 0;
 	struct store *s;
 	struct err e;
 	int i, ret, prom;
@@ -406,7 +384,8 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	if ((s = cmd_open(x)) == NULL)
 		return EXIT_ERROR;
-	ret = store_scan(s, &none, 0, 1000, stats_fn, &st, &e);
+	ret = entry_scan(s, NULL, kinds, sizeof(kinds) / sizeof(kinds[0]),
+	    SCAN_BATCH_READ, stats_fn, &st, NULL, &e);
 	store_close(s);
 	if (ret == -1 || st.failed) {
 		free(st.delay);
@@ -415,18 +394,18 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 	if (st.ndelay > 0)
 		qsort(st.delay, st.ndelay, sizeof(*st.delay), stats_cmp);
 	if (prom) {
-		stats_prometheus(&st, snames);
+		stats_prometheus(&st);
 		free(st.delay);
 		return fflush(stdout) == EOF ? cmd_error("stats: write error") :
 		    0;
 	}
 	if (f.csv)
 		csvio_row(stdout, hdr, 2);
-	for (i = 0; i < 5; i++)
-		stats_row(f.csv, snames[i], st.state[i]);
+	for (i = 0; i < STATS_NSTATES; i++)
+		stats_row(f.csv, entry_state_name(i), st.state[i]);
 	for (i = 0; i < CNT_N - 1; i++)
 		stats_row(f.csv, i == CNT_EXEMPT ? "exempt_passes" :
-		    record_counter_name(i), st.count[i]);
+		    entry_counter_name(i), st.count[i]);
 	stats_row(f.csv, "median_delay", st.ndelay == 0 ? 0 :
 	    (uint64_t)st.delay[st.ndelay / 2]);
 	stats_row(f.csv, "whitelisted_spf", st.named[IDENT_SPF]);

@@ -8,10 +8,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "policy.h"
-#include "store.h"
+#include "entry.h"
 
-#define PURGE_BATCH	500	/* entries per transaction */
 #define PURGE_PROGRESS	10000	/* entries between progress lines on a tty */
 
 struct purge_state {
@@ -23,25 +21,21 @@ struct purge_state {
 };
 
 static int
-purge_fn(const void *key, size_t klen, const void *val, size_t vlen,
-    void *arg)
+purge_fn(const struct entry *en, void *arg)
 {
 	struct purge_state *st = arg;
-	struct entry en;
 	int64_t exp;
 
 	if (st->tty && ++st->seen % PURGE_PROGRESS == 0)
 		fprintf(stderr, "\r%" PRIu64 " entries looked at, %" PRIu64
 		    " expired", st->seen, st->pending + st->passed +
 		    st->tuplets);
-	if (entry_decode(key, klen, val, vlen, &en) == -1)
-		return SCAN_NEXT;
-	exp = policy_expiry(st->c, &en);
+	exp = entry_expiry(st->c, &en->r);
 	if (exp == 0 || exp >= st->now)
 		return SCAN_NEXT;
-	if (en.kind == REC_TUPLET)
+	if (en->kind == ENTRY_TUPLET)
 		st->tuplets++;
-	else if (en.r.passed == 0)
+	else if (en->r.passed == 0)
 		st->pending++;
 	else
 		st->passed++;
@@ -55,12 +49,11 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const uint8_t kinds[] = { REC_TRIPLET, REC_TUPLET };
+	static const int kinds[] = { ENTRY_TRIPLET, ENTRY_TUPLET };
 	struct purge_state st;
 	struct store *s;
 	struct err e;
-	size_t i;
-	int ch, ret = 0;
+	int ch, ret;
 
 	memset(&st, 0, sizeof(st));
 	st.c = &x->conf;
@@ -82,9 +75,8 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 	}
 	if ((s = cmd_open(x)) == NULL)
 		return EXIT_ERROR;
-	for (i = 0; i < sizeof(kinds) && ret == 0; i++)
-		ret = store_scan(s, &kinds[i], 1, PURGE_BATCH, purge_fn, &st,
-		    &e);
+	ret = entry_scan(s, NULL, kinds, 2, SCAN_BATCH_WRITE, purge_fn, &st,
+	    NULL, &e);
 	store_close(s);
 	if (st.seen >= PURGE_PROGRESS)
 		fputc('\n', stderr);

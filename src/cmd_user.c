@@ -8,7 +8,7 @@
  * Berkeley DB they never enter the database environment, where they could
  * hold what checks wait for: settings are files under DIR/users
  * (lib/userfile.c), and the listing reads greylist.db on its own
- * (store_peek), as of the last checkpoint. */
+ * (entry_peek), as of the last checkpoint. */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -24,9 +24,8 @@
 
 #include "cmd.h"
 #include "csvio.h"
-#include "policy.h"
+#include "entry.h"
 #include "priv.h"
-#include "store.h"
 #include "user.h"
 
 #define USER_SHOW_MAX	1000	/* entries shown in all */
@@ -102,17 +101,15 @@ mine_trim(struct mine *m)
 }
 
 static int
-mine_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+mine_fn(const struct entry *en, void *arg)
 {
 	struct mine *m = arg;
 	char local[LOGIN_MAX + 2];
-	struct entry en, *v;
+	struct entry *v;
 
-	if (entry_decode(key, klen, val, vlen, &en) == -1)
-		return SCAN_NEXT;
-	tuple_local(en.rcpt, local, sizeof(local));
-	if (strcmp(local, m->login) != 0 || (strchr(en.rcpt, '@') != NULL &&
-	    !conf_is_local_domain(m->c, tuple_domain(en.rcpt))))
+	tuple_local(en->rcpt, local, sizeof(local));
+	if (strcmp(local, m->login) != 0 || (strchr(en->rcpt, '@') != NULL &&
+	    !conf_is_local_domain(m->c, tuple_domain(en->rcpt))))
 		return SCAN_NEXT;
 	if (m->n == 2 * USER_SHOW_MAX)
 		mine_trim(m);
@@ -124,19 +121,8 @@ mine_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 		}
 		m->v = v;
 	}
-	m->v[m->n++] = en;
+	m->v[m->n++] = *en;
 	return SCAN_NEXT;
-}
-
-static void
-mine_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	buf[0] = '\0';
-	if (localtime_r(&tt, &tm) != NULL)
-		strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
 }
 
 /* What is left of a pending triplet's embargo, as people read it. */
@@ -145,13 +131,12 @@ mine_left(const struct ctx *x, const struct entry *en, char *buf, size_t len)
 {
 	int64_t left = en->r.first + x->conf.embargo - x->now;
 
-	if (policy_expiry(&x->conf, en) < x->now)
+	if (entry_expiry(&x->conf, &en->r) < x->now)
 		snprintf(buf, len, "expired");
 	else if (left <= 0)
 		snprintf(buf, len, "passes on retry");
 	else
-		snprintf(buf, len, "%02lld:%02lld:%02lld", (long long)(left / 3600),
-		    (long long)(left / 60 % 60), (long long)(left % 60));
+		entry_hms(left, buf, len);
 }
 
 static void
@@ -172,13 +157,14 @@ mine_print(const struct ctx *x, const struct mine *m, int passed)
 
 		if ((en->r.passed != 0) != passed)
 			continue;
-		mine_time(passed ? en->r.last : en->r.first, t1, sizeof(t1));
+		entry_time(passed ? en->r.last : en->r.first, t1, sizeof(t1));
 		if (passed)
-			mine_time(policy_expiry(&x->conf, en), t2, sizeof(t2));
+			entry_time(entry_expiry(&x->conf, &en->r), t2,
+			    sizeof(t2));
 		else
 			mine_left(x, en, t2, sizeof(t2));
 		printf("  %-18s %-32s %-25s %s\n", en->net,
-		    en->sender[0] == '\0' ? "<>" : tty &&
+		    en->sender[0] == '\0' ? NULL_SENDER : tty &&
 		    (safe = csvio_tty(en->sender)) != NULL ? safe : en->sender,
 		    t1, t2);
 		shown++;
@@ -187,23 +173,27 @@ mine_print(const struct ctx *x, const struct mine *m, int passed)
 		printf("  (none)\n");
 }
 
+/* Starts m over, for a read again after a checkpoint wrote the file. */
+static void
+mine_restart(void *arg)
+{
+	struct mine *m = arg;
+
+	m->n = m->more = 0;
+	m->failed = 0;
+}
+
 /* Reads the user's triplets into m without joining the database, again
  * when a checkpoint wrote the file meanwhile. -1 = error (printed),
  * 0 = done. */
 static int
 mine_read(struct ctx *x, struct mine *m, int64_t *asof)
 {
-	uint8_t prefix = REC_TRIPLET;
 	struct err e;
-	int ret, tries;
+	int ret;
 
-	for (tries = 0; tries < 3; tries++) {
-		m->n = m->more = 0;
-		m->failed = 0;
-		ret = store_peek(&x->conf, &prefix, 1, mine_fn, m, asof, &e);
-		if (ret != STORE_RETRY)
-			break;
-	}
+	ret = entry_peek(&x->conf, ENTRY_TRIPLET, mine_fn, m, mine_restart,
+	    asof, &e);
 	if (ret < 0 || m->failed)
 		return cmd_fail("%s", ret < 0 ? e.msg : "out of memory");
 	mine_trim(m);
@@ -223,7 +213,7 @@ mine_head(const char *login, int off, uint32_t nwl,
 	    off ? "off" : "on", login, (unsigned)nwl,
 	    nwl == 1 ? "entry" : "entries");
 	if (asof != 0) {
-		mine_time(asof, t, sizeof(t));
+		entry_time(asof, t, sizeof(t));
 		printf("triplets as of %s (the database as last written to "
 		    "disk; newer ones show within minutes)\n", t);
 	}

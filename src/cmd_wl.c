@@ -22,7 +22,7 @@
 #include "cmd.h"
 #include "priv.h"
 #include "store.h"
-#include "record.h"
+#include "entry.h"
 #include "user.h"
 
 /* Reads at most max bytes of fd into buf; more is an error.

@@ -6,19 +6,17 @@
 #include "filter.h"
 #include "policy.h"
 
-static const char *states[] = {
-	"pending", "passed", "whitelisted", "exempt", "no_delay", "user",
-	"userwl", NULL
-};
-
+/* -1 = not a state list shows (all but counters and meta), 0 = one. */
 static int
 filter_state(const char *s)
 {
+	const char *name;
 	int i;
 
-	for (i = 0; states[i] != NULL; i++)
-		if (strcmp(states[i], s) == 0)
-			return 0;
+	for (i = 0; (name = entry_state_name(i)) != NULL; i++)
+		if (strcmp(name, s) == 0)
+			return strcmp(s, "counters") == 0 ||
+			    strcmp(s, "meta") == 0 ? -1 : 0;
 	return -1;
 }
 
@@ -51,18 +49,14 @@ filter_opt(struct filter *f, int ch, const char *arg)
 	case 'C':
 		if (strlen(arg) >= sizeof(f->client) || arg[0] == '\0')
 			return cmd_error("--client: bad client identity");
-		for (i = 0; arg[i] != '\0'; i++)
-			f->client[i] = (char)(arg[i] >= 'A' && arg[i] <= 'Z' ?
-			    arg[i] - 'A' + 'a' : arg[i]);
-		f->client[i] = '\0';
+		for (i = 0; i <= strlen(arg); i++)
+			f->client[i] = (char)addr_lower(arg[i]);
 		return 0;
 	}
 	if (strlen(arg) >= sizeof(f->domain) || arg[0] == '\0')
 		return cmd_error("--domain: bad domain");
-	for (i = 0; arg[i] != '\0'; i++)
-		f->domain[i] = (char)(arg[i] >= 'A' && arg[i] <= 'Z' ?
-		    arg[i] - 'A' + 'a' : arg[i]);
-	f->domain[i] = '\0';
+	for (i = 0; i <= strlen(arg); i++)
+		f->domain[i] = (char)addr_lower(arg[i]);
 	return 0;
 }
 
@@ -99,21 +93,14 @@ filter_parse(struct ctx *x, int argc, char **argv, int csv, struct filter *f)
 	return 0;
 }
 
-/* The sender's domain as tuplets store it: "<>" for the null sender. */
-static const char *
-filter_domain_of(const char *sender)
-{
-	return sender[0] == '\0' ? "<>" : tuple_domain(sender);
-}
-
 static int
 filter_ip(const struct filter *f, const struct entry *en)
 {
 	struct cidr c;
 
-	if (en->kind == REC_EXEMPT)
+	if (en->kind == ENTRY_EXEMPT)
 		return 0;
-	if (addr_parse_cidr(en->kind == REC_NODELAY ? en->text : en->net,
+	if (addr_parse_cidr(en->kind == ENTRY_NODELAY ? en->text : en->net,
 	    &c) == -1)
 		return 0;
 	return addr_in_cidr(&f->ip, &c);
@@ -123,9 +110,9 @@ static int
 filter_sender(const struct filter *f, const struct entry *en)
 {
 	switch (en->kind) {
-	case REC_TRIPLET:
+	case ENTRY_TRIPLET:
 		return strcmp(en->sender, f->sender) == 0;
-	case REC_EXEMPT:
+	case ENTRY_EXEMPT:
 		return strcmp(en->text, f->sender) == 0;
 	}
 	return 0;
@@ -135,11 +122,11 @@ static int
 filter_dom(const struct filter *f, const struct entry *en)
 {
 	switch (en->kind) {
-	case REC_TRIPLET:
-		return strcasecmp(filter_domain_of(en->sender), f->domain) == 0;
-	case REC_TUPLET:
+	case ENTRY_TRIPLET:
+		return strcasecmp(entry_sender_domain(en->sender), f->domain) == 0;
+	case ENTRY_TUPLET:
 		return strcasecmp(en->domain, f->domain) == 0;
-	case REC_EXEMPT:
+	case ENTRY_EXEMPT:
 		return strcasecmp(en->text[0] == '@' ? en->text + 1 :
 		    tuple_domain(en->text), f->domain) == 0;
 	}
@@ -153,9 +140,9 @@ filter_rcpt(const struct filter *f, const struct entry *en)
 {
 	char local[ADDR_MAX + 1];
 
-	if (en->kind == REC_TRIPLET)
+	if (en->kind == ENTRY_TRIPLET)
 		return strcmp(en->rcpt, f->rcpt) == 0;
-	if (en->kind != REC_USER && en->kind != REC_USERWL)
+	if (en->kind != ENTRY_USER && en->kind != ENTRY_USERWL)
 		return 0;
 	tuple_local(f->rcpt, local, sizeof(local));
 	return strcmp(local, en->login) == 0;
@@ -164,9 +151,9 @@ filter_rcpt(const struct filter *f, const struct entry *en)
 int
 filter_match(const struct filter *f, const struct entry *en)
 {
-	if (en->kind == REC_COUNTERS || en->kind == REC_META)
+	if (en->kind == ENTRY_COUNTERS || en->kind == ENTRY_META)
 		return 0;
-	if (f->state != NULL && strcmp(policy_state(en), f->state) != 0)
+	if (f->state != NULL && strcmp(entry_state(en), f->state) != 0)
 		return 0;
 	if (f->has_ip && !filter_ip(f, en))
 		return 0;
@@ -176,8 +163,8 @@ filter_match(const struct filter *f, const struct entry *en)
 		return 0;
 	if (f->domain[0] != '\0' && !filter_dom(f, en))
 		return 0;
-	if (f->client[0] != '\0' && ((en->kind != REC_TRIPLET &&
-	    en->kind != REC_TUPLET) || strcmp(en->net, f->client) != 0))
+	if (f->client[0] != '\0' && ((en->kind != ENTRY_TRIPLET &&
+	    en->kind != ENTRY_TUPLET) || strcmp(en->net, f->client) != 0))
 		return 0;
 	return 1;
 }

@@ -4,7 +4,7 @@
 #define GREYLIST_FILTER_H
 
 #include "cmd.h"
-#include "record.h"
+#include "entry.h"
 
 struct filter {
 	const char *state;

@@ -22,7 +22,7 @@
 #include "cmd.h"
 #include "err.h"
 #include "priv.h"
-#include "record.h"
+#include "entry.h"
 #include "store.h"
 
 static const struct cmd cmds[] = {
@@ -226,7 +226,7 @@ set_clock(struct ctx *x)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0 || v < 0 ||
-	    v > (long long)REC_TIME_MAX)
+	    v > (long long)ENTRY_TIME_MAX)
 		return -1;
 	x->now = v;
 	return 0;

@@ -9,14 +9,11 @@
 
 #include "conf.h"
 #include "err.h"
-#include "record.h"
+#include "entry.h"
 
-/* Rows read and checked, their keys and values encoded back to back
- * (klen and vlen as two bytes each, then the key, then the value). */
+/* Rows read and checked. */
 struct import_set {
-	uint8_t	*buf;
-	size_t	 len, cap;
-	size_t	 n;			/* entries in buf */
+	struct entry_list list;		/* the entries, counters aside */
 	size_t	 skipped;		/* postgrey: invalid records */
 	int	 header;		/* the header row was read */
 	unsigned seen;			/* counter rows read, bit per counter */
@@ -25,10 +22,6 @@ struct import_set {
 	int64_t	 now;
 	const char *users;		/* user settings in files: the database */
 };
-
-/* Appends one key and value to the set. -1 = out of memory, 0 = done. */
-int	import_add(struct import_set *set, const uint8_t *key, size_t klen,
-	    const uint8_t *val, size_t vlen, struct err *e);
 
 /* Reads every record of the postgrey database FILE into set as triplets,
  * counting those it cannot use in set->skipped. -1 = error, 0 = done. */

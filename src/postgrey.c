@@ -57,7 +57,7 @@ postgrey_subnet(const char *s)
 	return dots == 2 && digits > 0;
 }
 
-/* Parses "FIRST,LAST" (epoch seconds, FIRST <= LAST <= REC_TIME_MAX).
+/* Parses "FIRST,LAST" (epoch seconds, FIRST <= LAST <= ENTRY_TIME_MAX).
  * -1 = malformed. */
 static int
 postgrey_times(const char *s, int64_t *first, int64_t *last)
@@ -75,7 +75,7 @@ postgrey_times(const char *s, int64_t *first, int64_t *last)
 		} else
 			return -1;
 	}
-	if (i != 1 || digits == 0 || v[0] > v[1] || v[1] > REC_TIME_MAX)
+	if (i != 1 || digits == 0 || v[0] > v[1] || v[1] > ENTRY_TIME_MAX)
 		return -1;
 	*first = v[0];
 	*last = v[1];
@@ -90,16 +90,16 @@ postgrey_record(const struct conf *c, const DBT *k, const DBT *v,
 {
 	char kbuf[ADDR_NET_MAX + 2 * ADDR_MAX + 3], vbuf[64], ip[ADDR_NET_MAX];
 	char *sender, *rcpt;
-	uint8_t key[KEY_MAX], val[REC_MAX];
-	struct record r;
+	struct entry en;
+	struct record *r = &en.r;
 	struct tuple t;
 	const char *why;
 	int subnet;
 
-	memset(&r, 0, sizeof(r));
+	memset(&en, 0, sizeof(en));
 	if (postgrey_str(k, kbuf, sizeof(kbuf)) == -1 ||
 	    postgrey_str(v, vbuf, sizeof(vbuf)) == -1 ||
-	    postgrey_times(vbuf, &r.first, &r.last) == -1 ||
+	    postgrey_times(vbuf, &r->first, &r->last) == -1 ||
 	    (sender = strchr(kbuf, '/')) == NULL ||
 	    (rcpt = strrchr(kbuf, '/')) == sender)
 		goto skip;
@@ -115,13 +115,14 @@ postgrey_record(const struct conf *c, const DBT *k, const DBT *v,
 		addr_network(ip, c->ipv4_prefix < POSTGREY_NET ?
 		    c->ipv4_prefix : POSTGREY_NET, c->ipv6_prefix, t.net,
 		    sizeof(t.net));
-	memcpy(t.client, t.net, sizeof(t.net));
-	r.kind = REC_TRIPLET;
-	r.passed = r.last - r.first >= c->embargo ? r.last : 0;
-	r.blocked = 1;
-	r.passes = r.passed != 0;
-	return import_add(set, key, record_key_triplet(&t, key), val,
-	    record_encode(&r, val), e);
+	en.kind = r->kind = ENTRY_TRIPLET;
+	snprintf(en.net, sizeof(en.net), "%s", t.net);
+	snprintf(en.sender, sizeof(en.sender), "%s", t.sender);
+	snprintf(en.rcpt, sizeof(en.rcpt), "%s", t.rcpt);
+	r->passed = r->last - r->first >= c->embargo ? r->last : 0;
+	r->blocked = 1;
+	r->passes = r->passed != 0;
+	return entry_list_add(&set->list, &en, e);
 skip:
 	set->skipped++;
 	return 0;

@@ -130,28 +130,6 @@ redumped() {
 	assert_regex "$stderr" 'newer'
 }
 
-@test "a record of the older layout (64-bit times) is read and written back in the current one" {
-	command -v db5.3_dump >/dev/null || skip "db5.3_dump not installed (db5.3-util)"
-	run -1 check_at $T0 192.0.2.1 a@example.org b@example.net
-	db5.3_dump -h "$DB" greylist.db >"$BATS_TEST_TMPDIR/dump"
-	# version 2: version, kind T (54), flags, first, last, passed (32
-	# bits each), blocked, passes; version 1 had 64-bit times
-	local v1 v2 later
-	v2=02540000$(printf '%08x%08x' $T0 $T0)000000000000000100000000
-	v1=01540000$(printf '%016x%016x' $T0 $T0)00000000000000000000000100000000
-	grep -qx " $v2" "$BATS_TEST_TMPDIR/dump"
-	sed -i "s/^ $v2\$/ $v1/" "$BATS_TEST_TMPDIR/dump"
-	db5.3_load -h "$DB" -f "$BATS_TEST_TMPDIR/dump" greylist.db
-	run -1 --separate-stderr check_at $((T0 + 60)) 192.0.2.1 a@example.org b@example.net
-	assert_reply "$DEFER4"
-	later=02540000$(printf '%08x%08x' $T0 $((T0 + 60)))000000000000000200000000
-	run -0 db5.3_dump -h "$DB" greylist.db
-	assert_line " $later"
-	refute_line " $v1"
-	run -0 --separate-stderr check_at $((T0 + 300)) 192.0.2.1 a@example.org b@example.net
-	assert_reply 'X-Greylist: delayed 300 seconds'
-}
-
 # policy_requests N: N RCPT requests for new triplets, as Postfix writes them.
 policy_requests() {
 	python3 -c '

@@ -61,16 +61,14 @@ fz_back_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
 static void
 fz_round_trip(const struct import_set *set, size_t off)
 {
-	const uint8_t *k, *v;
-	size_t klen, vlen, len = 0, at = off;
+	size_t len = 0, at = off;
 	struct fz_back b;
 	struct entry en;
 	struct err e;
 	char *text = NULL;
 	FILE *f;
 
-	import_next(set, &at, &k, &klen, &v, &vlen);
-	FZ_ASSERT(entry_decode(k, klen, v, vlen, &en) == 0);
+	FZ_ASSERT(entry_list_next(&set->list, &at, &en) == 0);
 	FZ_ASSERT((f = open_memstream(&text, &len)) != NULL);
 	FZ_ASSERT(export_entry(f, &en) == 0);
 	FZ_ASSERT(fclose(f) == 0);
@@ -80,21 +78,22 @@ fz_round_trip(const struct import_set *set, size_t off)
 	FZ_ASSERT(csvio_read(f, fz_back_row, &b, &e) == 0);
 	fclose(f);
 	free(text);
-	FZ_ASSERT(b.rows == 1 && b.set.n == 1);
-	FZ_ASSERT(b.set.len == at - off);
-	FZ_ASSERT(memcmp(b.set.buf, set->buf + off, b.set.len) == 0);
-	free(b.set.buf);
+	FZ_ASSERT(b.rows == 1 && b.set.list.kv.n == 1);
+	FZ_ASSERT(b.set.list.kv.len == at - off);
+	FZ_ASSERT(memcmp(b.set.list.kv.buf, set->list.kv.buf + off,
+	    b.set.list.kv.len) == 0);
+	entry_list_free(&b.set.list);
 }
 
 static int
 fz_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
 {
 	struct import_set *set = arg;
-	size_t off = set->len, count = set->n;
+	size_t off = set->list.kv.len, count = set->list.kv.n;
 
 	if (import_row_fn(f, n, line, set, e) == -1)
 		return -1;
-	if (set->n > count)
+	if (set->list.kv.n > count)
 		fz_round_trip(set, off);
 	return 0;
 }
@@ -115,7 +114,7 @@ fz_csv(const uint8_t *data, size_t size, int header)
 		FZ_ASSERT(e.msg[0] != '\0');
 	FZ_ASSERT(strpbrk(e.msg, "\r\n") == NULL);
 	fclose(f);
-	free(set.buf);
+	entry_list_free(&set.list);
 }
 
 /* The input's first byte splits the rest into a postgrey key and value. */
@@ -138,10 +137,10 @@ fz_postgrey(const struct ctx *x, const uint8_t *data, size_t size)
 	v.size = (u_int32_t)(size - 1 - klen);
 	fz_set_init(&set, 1);
 	FZ_ASSERT(postgrey_record(&x->conf, &k, &v, &set, &e) == 0);
-	FZ_ASSERT(set.n + set.skipped == 1);
-	if (set.n == 1)
+	FZ_ASSERT(set.list.kv.n + set.skipped == 1);
+	if (set.list.kv.n == 1)
 		fz_round_trip(&set, 0);
-	free(set.buf);
+	entry_list_free(&set.list);
 }
 
 int

@@ -1,8 +1,8 @@
 /* Fuzz target: stored records. Raw bytes split into a key and a value go
  * through record_decode and entry_decode, as a damaged or foreign
  * database would feed them; a value of the current layout that decodes
- * must encode back to the very same bytes, one of the older layout to
- * the same record, and a key to the very same bytes, or export, purge
+ * must encode back to the very same bytes, and a key to the very same
+ * bytes, or export, purge
  * and delete would act on another key than the one stored. The same bytes also build a record and an entry that
  * must survive encode then decode unchanged. */
 #include <string.h>
@@ -11,8 +11,8 @@
 #include "record.h"
 
 static const int fz_kinds[] = {
-	REC_TRIPLET, REC_TUPLET, REC_COUNTERS, REC_META, REC_EXEMPT,
-	REC_NODELAY, REC_USER, REC_USERWL
+	ENTRY_TRIPLET, ENTRY_TUPLET, ENTRY_COUNTERS, ENTRY_META, ENTRY_EXEMPT,
+	ENTRY_NODELAY, ENTRY_USER, ENTRY_USERWL
 };
 #define FZ_NKINDS	(sizeof(fz_kinds) / sizeof(fz_kinds[0]))
 
@@ -28,14 +28,14 @@ fz_raw(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 	if (record_decode(val, vlen, &r) == 0) {
 		FZ_ASSERT(vlen <= REC_MAX);
 		n = record_encode(&r, buf);
-		if (val[0] == REC_VERSION)
-			FZ_ASSERT(n == vlen && memcmp(buf, val, n) == 0);
+		FZ_ASSERT(n == vlen && memcmp(buf, val, n) == 0);
 		FZ_ASSERT(record_decode(buf, n, &back) == 0 &&
 		    memcmp(&back, &r, sizeof(r)) == 0);
 	}
 	if (entry_decode(key, klen, val, vlen, &en) == -1)
 		return;
-	FZ_ASSERT(en.kind == en.r.kind && en.kind == key[0]);
+	FZ_ASSERT(en.kind == en.r.kind &&
+	    en.kind == record_key_kind(key, klen));
 	FZ_ASSERT(klen <= KEY_MAX);
 	n = entry_key(&en, kbuf);
 	FZ_ASSERT(n == klen && memcmp(kbuf, key, n) == 0);
@@ -101,42 +101,42 @@ fz_built(const uint8_t *data, size_t size)
 	en.kind = en.r.kind = fz_kinds[data[0] % FZ_NKINDS];
 	en.r.flags = (uint16_t)fz_num(&p, end);
 	en.r.first = (int64_t)(fz_num(&p, end) >> 1);
-	if (en.kind == REC_TRIPLET || en.kind == REC_TUPLET)
+	if (en.kind == ENTRY_TRIPLET || en.kind == ENTRY_TUPLET)
 		en.r.last = (int64_t)(fz_num(&p, end) >> 1);
-	if (en.kind == REC_TRIPLET) {
+	if (en.kind == ENTRY_TRIPLET) {
 		en.r.passed = (int64_t)(fz_num(&p, end) >> 1);
 		en.r.blocked = (uint32_t)fz_num(&p, end);
 	}
-	if (en.kind == REC_TRIPLET || en.kind == REC_TUPLET ||
-	    en.kind == REC_USER)
+	if (en.kind == ENTRY_TRIPLET || en.kind == ENTRY_TUPLET ||
+	    en.kind == ENTRY_USER)
 		en.r.passes = (uint32_t)fz_num(&p, end);
-	if (en.kind == REC_COUNTERS)
+	if (en.kind == ENTRY_COUNTERS)
 		for (i = 0; i < CNT_N; i++)
 			en.r.count[i] = fz_num(&p, end);
-	if (en.kind == REC_META)
+	if (en.kind == ENTRY_META)
 		en.r.format = (uint32_t)fz_num(&p, end);
-	if (en.kind == REC_META || en.kind == REC_COUNTERS)
+	if (en.kind == ENTRY_META || en.kind == ENTRY_COUNTERS)
 		en.r.first = 0;
-	en.shard = en.kind == REC_COUNTERS ? data[0] / FZ_NKINDS %
+	en.shard = en.kind == ENTRY_COUNTERS ? data[0] / FZ_NKINDS %
 	    REC_NSHARDS : 0;
 	switch (en.kind) {
-	case REC_TRIPLET:
+	case ENTRY_TRIPLET:
 		fz_str(&p, end, en.net, sizeof(en.net));
 		fz_str(&p, end, en.sender, sizeof(en.sender));
 		fz_str(&p, end, en.rcpt, sizeof(en.rcpt));
 		break;
-	case REC_TUPLET:
+	case ENTRY_TUPLET:
 		fz_str(&p, end, en.net, sizeof(en.net));
 		fz_str(&p, end, en.domain, sizeof(en.domain));
 		break;
-	case REC_USERWL:
+	case ENTRY_USERWL:
 		fz_str(&p, end, en.login, sizeof(en.login));
 		/* FALLTHROUGH */
-	case REC_EXEMPT:
-	case REC_NODELAY:
+	case ENTRY_EXEMPT:
+	case ENTRY_NODELAY:
 		fz_str(&p, end, en.text, sizeof(en.text));
 		break;
-	case REC_USER:
+	case ENTRY_USER:
 		fz_str(&p, end, en.login, sizeof(en.login));
 		break;
 	}

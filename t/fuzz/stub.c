@@ -151,6 +151,29 @@ store_run(struct store *s, int (*fn)(struct store *, void *, struct err *),
 }
 
 int
+store_again(int ret, int *tries)
+{
+	(void)ret;
+	(void)tries;
+	return 0;
+}
+
+int
+store_gave_up(int tries, struct err *e)
+{
+	return err_set(e, "gave up after %d conflicts", tries);
+}
+
+int
+store_peek(const struct conf *c, const void *prefix, size_t plen,
+    int flags, store_scan_fn fn, void *arg, int64_t *asof, struct err *e)
+{
+	(void)c, (void)prefix, (void)plen, (void)flags, (void)fn, (void)arg;
+	*asof = 0;
+	return err_set(e, "no database");
+}
+
+int
 store_get(struct store *s, const void *key, size_t klen, void *val,
     size_t *vlen, int forupdate, struct err *e)
 {
@@ -161,9 +184,9 @@ store_get(struct store *s, const void *key, size_t klen, void *val,
 
 int
 store_put(struct store *s, const void *key, size_t klen, const void *val,
-    size_t vlen, int64_t ttl, struct err *e)
+    size_t vlen, int64_t ttl, int flags, struct err *e)
 {
-	(void)key, (void)klen, (void)val, (void)vlen, (void)ttl;
+	(void)key, (void)klen, (void)val, (void)vlen, (void)ttl, (void)flags;
 	FZ_NOSTORE(s);
 	return err_set(e, "no database");
 }
@@ -177,19 +200,20 @@ store_del(struct store *s, const void *key, size_t klen, struct err *e)
 }
 
 int
-store_scan(struct store *s, const void *prefix, size_t plen, size_t batch,
-    store_scan_fn fn, void *arg, struct err *e)
+store_scan(struct store *s, const void *prefix, size_t plen, int flags,
+    size_t batch, store_scan_fn fn, void *arg, struct err *e)
 {
-	(void)prefix, (void)plen, (void)batch, (void)fn, (void)arg;
+	(void)prefix, (void)plen, (void)flags, (void)batch, (void)fn,
+	    (void)arg;
 	FZ_NOSTORE(s);
 	return err_set(e, "no database");
 }
 
 int
-store_each(struct store *s, const void *prefix, size_t plen,
+store_each(struct store *s, const void *prefix, size_t plen, int flags,
     store_scan_fn fn, void *arg, struct err *e)
 {
-	(void)prefix, (void)plen, (void)fn, (void)arg;
+	(void)prefix, (void)plen, (void)flags, (void)fn, (void)arg;
 	FZ_NOSTORE(s);
 	return err_set(e, "no database");
 }
