@@ -24,6 +24,11 @@ struct store_ops {
 		    void *, struct err *);
 	int	(*yield)(struct store *, struct err *);
 	int	(*checkpoint)(struct store *, struct err *);
+	/* Async-signal-safe, for the watchdog and the crash handler; they
+	 * concern the process, not one handle. NULL = nothing to do (a
+	 * backend whose calls cannot leave a lock held: Redis). */
+	int	(*watchdog)(void);
+	int	(*stuck)(void);
 };
 
 struct store {
@@ -32,6 +37,7 @@ struct store {
 };
 
 /* store_bdb.c */
+extern const struct store_ops bdb_ops;
 int	bdb_open(struct store **, const char *dir, int timeout_ms,
 	    struct err *);
 
@@ -39,6 +45,7 @@ int	bdb_peek(const char *dir, const void *prefix, size_t plen,
 	    store_scan_fn fn, void *arg, int64_t *asof, struct err *e);
 
 /* store_redis.c */
+extern const struct store_ops rds_ops;
 int	redis_open(struct store **, const struct conf *, struct err *);
 
 #endif

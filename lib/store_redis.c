@@ -90,7 +90,6 @@ struct rds {
 	size_t	 nrd, nwr, caprd, capwr;
 };
 
-static const struct store_ops rds_ops;
 
 /* 1 = entries of this kind never expire and are in the index. */
 static int
@@ -888,7 +887,7 @@ rds_yield(struct store *st, struct err *e)
 	return 0;
 }
 
-static const struct store_ops rds_ops = {
+const struct store_ops rds_ops = {
 	rds_close, rds_begin, rds_commit, rds_abort, rds_get, rds_put,
-	rds_del, rds_scan, rds_each, rds_yield, rds_yield
+	rds_del, rds_scan, rds_each, rds_yield, rds_yield, NULL, NULL
 };
