@@ -120,8 +120,11 @@ rds_cmd(struct rds *s, int argc, const char **argv, const size_t *len,
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		err_set(e, "redis: %s%s", r->str, strncmp(r->str, "READONLY",
-		    8) == 0 ? " (a replica: is the master down?)" : "");
+		/* The reply's first word is the server's error code. */
+		err_code(e, strncmp(r->str, "NOSCRIPT", 8) == 0 ?
+		    ERR_NOSCRIPT : ERR_FAIL, "redis: %s%s", r->str,
+		    strncmp(r->str, "READONLY", 8) == 0 ?
+		    " (a replica: is the master down?)" : "");
 		freeReplyObject(r);
 		return NULL;
 	}
@@ -560,8 +563,7 @@ rds_eval(struct rds *s, struct rds_args *a, struct err *e)
 	a->v[1] = s->sha;
 	a->len[1] = strlen(s->sha);
 	r = s->sha[0] != '\0' ? rds_cmd(s, a->n, a->v, a->len, e) : NULL;
-	if (r == NULL && s->sha[0] != '\0' &&
-	    strncmp(e->msg, "redis: NOSCRIPT", 15) != 0)
+	if (r == NULL && s->sha[0] != '\0' && e->code != ERR_NOSCRIPT)
 		return -1;
 	if (r == NULL) {
 		a->v[0] = "EVAL";

@@ -176,23 +176,21 @@ batch_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
 	return 0;
 }
 
-/* After csvio_read stopped on malformed CSV ("line N: WHY" in e): writes
- * an error row naming the line, counted from the start of the input, so
- * that reading can go on with the next line. -1 = not a CSV error, or a
- * write error (in e), 0 = done. */
+/* After csvio_read stopped on malformed CSV (ERR_LINE, counted from
+ * where that read started): writes an error row naming the line, counted
+ * from the start of the input, so that reading can go on with the next
+ * line. -1 = not a CSV error, or a write error (in e), 0 = done. */
 static int
 batch_badcsv(struct batch *b, struct err *e)
 {
 	static const char *const none[7] = { "", "", "", "", "", "", "" };
-	char reason[ERR_MAX + 32], tbuf[24];
-	unsigned long rel = 0;
-	int off = 0;
+	char reason[ERR_MAX], tbuf[24];
 
-	if (sscanf(e->msg, "line %lu: %n", &rel, &off) != 1 || off == 0)
+	if (e->code != ERR_LINE)
 		return -1;
-	snprintf(reason, sizeof(reason), "line %lu: %s", b->base + rel,
-	    e->msg + off);
-	b->base += rel;
+	err_reline(e, b->base);
+	b->base = e->line;
+	snprintf(reason, sizeof(reason), "%s", e->msg);
 	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)b->x->now);
 	b->nerror++;
 	return batch_put(b, none, tbuf, "error", reason, 0, NULL, e);

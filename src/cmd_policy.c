@@ -54,6 +54,9 @@ enum { A_REQUEST, A_STATE, A_CLIENT, A_SENDER, A_RCPT, A_INSTANCE,
 	A_CNAME, A_N };
 static const char *const pol_names[A_N] = { "request", "protocol_state",
 	"client_address", "sender", "recipient", "instance", "client_name" };
+/* The attributes that hold the triplet's fields (TUPLE_F_*). */
+static const char *const pol_fields[TUPLE_F_N] = { "client_address",
+	"sender", "recipient" };
 
 struct pol_req {
 	char	 val[A_N][POL_LINE_MAX + 1];
@@ -264,26 +267,6 @@ pol_decide(struct pol *p, const struct tuple *t, struct decision *d,
 	return 0;
 }
 
-/* Maps tuple_make's words (check's options) to the attribute names. */
-static const char *
-pol_why(const char *why, char *buf, size_t len)
-{
-	static const char *const opt[][2] = {
-		{ "--ip", "client_address" }, { "--sender", "sender" },
-		{ "--rcpt", "recipient" }
-	};
-	const char *at;
-	size_t i;
-
-	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
-		if ((at = strstr(why, opt[i][0])) != NULL) {
-			snprintf(buf, len, "%.*s%s%s", (int)(at - why), why,
-			    opt[i][1], at + strlen(opt[i][0]));
-			return buf;
-		}
-	return why;
-}
-
 /* Whether a well-formed request is one to decide. 1 = an RCPT request,
  * 0 = another stage (DUNNO, not logged), -1 = unusable (why in buf). */
 static int
@@ -360,11 +343,12 @@ pol_request(struct pol *p)
 		return pol_reply(p, "DUNNO", NULL);
 	}
 	if ((ret = pol_usable(r, wbuf, sizeof(wbuf))) == 1 &&
-	    tuple_make(&t, r->val[A_CLIENT], r->val[A_SENDER],
+	    tuple_parse(&t, r->val[A_CLIENT], r->val[A_SENDER],
 	    r->val[A_RCPT], c->ipv4_prefix, c->ipv6_prefix,
-	    c->normalize_verp, &why) == -1) {
+	    c->normalize_verp, &e) == -1) {
 		ret = -1;
-		why = pol_why(why, wbuf, sizeof(wbuf));
+		tuple_explain(&e, pol_fields, wbuf, sizeof(wbuf));
+		why = wbuf;
 	} else if (ret == -1)
 		why = wbuf;
 	if (ret != 1) {
