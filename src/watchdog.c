@@ -25,6 +25,8 @@ wd_failopen(void)
 	cmd_syslog_stuck();
 }
 
+/* SIGALRM: a tick that finds the store moving returns; anything else
+ * ends the process (see watchdog.h). */
 static void
 wd_fire(int sig)
 {

@@ -3,10 +3,10 @@
  * reads and writes; the rest is what Postfix sends. src/cmd_policy.c is
  * included with read, poll and write replaced by ones that serve the
  * input from memory and take the replies (the watchdog is a stub), so
- * pol_run runs as it does on stdin and stdout. There is no database: a request that
- * needs one gets DUNNO, one that an exemption decides gets PREPEND. Every
- * empty line that ends a request must get exactly one well-formed reply,
- * and nothing else may be written. */
+ * pol_run runs as it does on stdin and stdout. There is no database: a
+ * request that needs one gets DUNNO, one that an exemption decides gets
+ * PREPEND. Every empty line that ends a request must get exactly one
+ * well-formed reply, and nothing else may be written. */
 #include <poll.h>
 #include <unistd.h>
 
