@@ -314,7 +314,7 @@ cmd_open(struct ctx *x)
 
 /* The start-up watchdog's hook. */
 static void
-wd_late(void)
+start_late(void)
 {
 	static const char start[] = "greylist: did not start in time "
 	    "(configuration or user database stuck); failing open\n";
@@ -328,13 +328,14 @@ wd_late(void)
  * configuration (a file on a hung network file system, a user database
  * that does not answer) or anything else that can block, so that the MTA
  * needs no timeout(1) around the program. What the caller left behind
- * cannot disarm it (wd_set). Commands other than check end it before
+ * cannot disarm it: wd_set unblocks SIGALRM, sets its disposition and
+ * replaces any inherited timer. Commands other than check end it before
  * they run (wd_stop); check replaces it with the database timeout once
  * its arguments are read. */
 static void
 wd_early(void)
 {
-	wd_set(WD_START_MS, wd_late);
+	wd_set(WD_START_MS, start_late);
 }
 
 static const struct cmd *
