@@ -12,6 +12,9 @@
 #include "store_impl.h"
 #include "user.h"
 
+/* The backend of the last store_open, for the watchdog's hooks. */
+static const struct store_ops *volatile store_hooks;
+
 /* The first process to join an environment that predates DIR/users
  * moves the user records into files; until one succeeds, check reads the
  * records, so a failure here loses nothing and the next process tries
@@ -21,6 +24,7 @@ store_open(struct store **sp, const struct conf *c, struct err *e)
 {
 	struct err me;
 
+	store_hooks = c->backend == BACKEND_REDIS ? &rds_ops : &bdb_ops;
 	if (c->backend == BACKEND_REDIS) {
 		if (redis_open(sp, c, e) == -1)
 			return -1;
@@ -229,6 +233,22 @@ int
 store_checkpoint(struct store *s, struct err *e)
 {
 	return s->ops->checkpoint(s, e);
+}
+
+int
+store_watchdog(void)
+{
+	const struct store_ops *o = store_hooks;
+
+	return o != NULL && o->watchdog != NULL ? o->watchdog() : 0;
+}
+
+int
+store_stuck(void)
+{
+	const struct store_ops *o = store_hooks;
+
+	return o != NULL && o->stuck != NULL ? o->stuck() : 0;
 }
 
 /* After a conflict: waits a random while that grows with the tries, so

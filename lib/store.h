@@ -98,9 +98,13 @@ int	store_each(struct store *s, const void *prefix, size_t plen,
  * which a long run beside it never lets the log reach. */
 void	store_long_run(struct store *s);
 
-/* For long runs (batch, policy), between transactions: lets a recovery
- * that another process asked for happen, leaving and joining the store
- * again. store_scan does it by itself. -1 = error, 0 = done. */
+/* Between transactions: lets a recovery that another process asked for
+ * happen, and the only way to learn that one is wanted. The store leaves
+ * what it shares (Berkeley DB: the environment and its lock); a long run
+ * (store_long_run) joins again at once, any other process at its next
+ * transaction, or closes the store. store_scan does it by itself. Cheap
+ * (one stat), for every request of policy and serve.
+ * -1 = error, 0 = none wanted, 1 = left for a recovery. */
 int	store_yield(struct store *s, struct err *e);
 
 /* Writes what the store holds in memory to its files (Berkeley DB: a
@@ -109,12 +113,13 @@ int	store_yield(struct store *s, struct err *e);
 int	store_checkpoint(struct store *s, struct err *e);
 
 /* Async-signal-safe: 1 when the process has been inside the same call
- * of the store since the previous call of store_stuck, 0 otherwise. */
+ * of the store since the previous call of store_stuck, 0 otherwise
+ * (always with Redis). */
 int	store_stuck(void);
 
 /* Async-signal-safe: called from a watchdog when the process is about to
  * give up; marks the store for recovery if the process was inside it.
- * 1 = marked, 0 = it was not inside. */
+ * 1 = marked, 0 = it was not inside (always with Redis). */
 int	store_watchdog(void);
 
 /* For the user's listing: after the format check, calls fn (SCAN_NEXT or

@@ -74,8 +74,6 @@ struct bdb {
 	char	 dberr[256];		/* last message from libdb */
 };
 
-static const struct store_ops bdb_ops;
-
 static int	bdb_get(struct bdb *, const void *, size_t, void *, size_t *,
 		    int, struct err *);
 static int	bdb_put(struct bdb *, const void *, size_t, const void *,
@@ -99,8 +97,9 @@ store_leave(void)
 	store_busy = 0;
 }
 
-int
-store_stuck(void)
+/* The ops table's stuck hook (store_stuck). */
+static int
+bdb_stuck(void)
 {
 	static sig_atomic_t seen = -1;
 	int stuck = store_busy && store_seq == seen;
@@ -130,8 +129,9 @@ store_mark(void)
 		close(fd);
 }
 
-int
-store_watchdog(void)
+/* The ops table's watchdog hook (store_watchdog). */
+static int
+bdb_watchdog(void)
 {
 	if (!store_inside || store_markpath[0] == '\0')
 		return 0;
@@ -481,16 +481,37 @@ bdb_join(struct bdb *s, struct err *e)
 	return ret == 1 ? 0 : -1;
 }
 
-/* Between two transactions of a long run: when another process asked for
- * recovery, leave the environment (so that it can take the lock) and join
- * it again. -1 = error, 0 = done. */
+/* Between two transactions: when another process asked for recovery,
+ * leaves the environment (so that it can take the lock) and, with
+ * rejoin, joins it again (else the next transaction does).
+ * -1 = error, 0 = nothing asked, 1 = left (and joined again). */
+static int
+bdb_leave(struct bdb *s, int rejoin, struct err *e)
+{
+	struct stat st;
+
+	if (s->txn != NULL || s->env == NULL || stat(store_markpath, &st) == -1)
+		return 0;
+	store_detach(s);
+	if (rejoin && bdb_join(s, e) == -1)
+		return -1;
+	return 1;
+}
+
+/* A long run joins again at once; the MTA's processes close the store or
+ * join at their next transaction. */
 static int
 bdb_yield(struct bdb *s, struct err *e)
 {
-	if (s->txn != NULL || !store_exists(s, "recover"))
-		return 0;
-	store_detach(s);
-	return bdb_join(s, e);
+	return bdb_leave(s, s->base.long_run, e);
+}
+
+/* After bdb_yield left the environment: joins it again.
+ * -1 = error, 0 = joined. */
+static int
+bdb_ready(struct bdb *s, struct err *e)
+{
+	return s->env != NULL ? 0 : bdb_join(s, e);
 }
 
 int
@@ -560,6 +581,8 @@ bdb_begin(struct bdb *s, struct err *e)
 {
 	int ret;
 
+	if (bdb_ready(s, e) == -1)
+		return -1;
 	s->dberr[0] = '\0';
 	store_enter();
 	if ((ret = s->env->txn_begin(s->env, NULL, &s->txn, 0)) != 0) {
@@ -784,6 +807,8 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 	DBT p, from, k, v;
 	int ret, act = SCAN_NEXT, tries;
 
+	if (bdb_ready(s, e) == -1)
+		return -1;
 	store_dbt(&p, prefix, plen);
 	from = p;
 	if ((del = malloc(batch)) == NULL || (last = malloc(KEY_MAX)) == NULL)
@@ -810,8 +835,8 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 			;
 		if (ret == 0 && memchr(del, 1, b.n) != NULL)
 			nanosleep(&pause, NULL);
-		if (ret == 0)
-			ret = bdb_yield(s, e);
+		if (ret == 0 && bdb_leave(s, 1, e) == -1)
+			ret = -1;
 	} while (ret == 0 && act != SCAN_STOP && b.n == batch);
 	if (ret == STORE_RETRY)
 		ret = err_set(e, "%s: scan: too many conflicts", s->dir);
@@ -991,6 +1016,8 @@ op_checkpoint(struct store *st, struct err *e)
 	struct bdb *s = (struct bdb *)st;
 	int ret;
 
+	if (bdb_ready(s, e) == -1)
+		return -1;
 	store_enter();
 	ret = s->env->txn_checkpoint(s->env, 0, 0, 0);
 	store_leave();
@@ -1000,7 +1027,7 @@ op_checkpoint(struct store *st, struct err *e)
 	return 0;
 }
 
-static const struct store_ops bdb_ops = {
+const struct store_ops bdb_ops = {
 	op_close, op_begin, op_commit, op_abort, op_get, op_put, op_del,
-	op_scan, op_each, op_yield, op_checkpoint
+	op_scan, op_each, op_yield, op_checkpoint, bdb_watchdog, bdb_stuck
 };

@@ -24,6 +24,11 @@ struct store_ops {
 		    store_scan_fn, void *, struct err *);
 	int	(*yield)(struct store *, struct err *);
 	int	(*checkpoint)(struct store *, struct err *);
+	/* Async-signal-safe, for the watchdog and the crash handler; they
+	 * concern the process, not one handle. NULL = nothing to do (a
+	 * backend whose calls cannot leave a lock held: Redis). */
+	int	(*watchdog)(void);
+	int	(*stuck)(void);
 };
 
 #define STORE_FILE	"greylist.db"	/* the Berkeley DB database file */
@@ -46,6 +51,7 @@ int	store_format_value(const char *name, const void *val, size_t vlen,
 	    struct err *e);
 
 /* store_bdb.c */
+extern const struct store_ops bdb_ops;
 int	bdb_open(struct store **, const char *dir, int timeout_ms,
 	    struct err *);
 
@@ -53,6 +59,7 @@ int	bdb_peek(const char *dir, const void *prefix, size_t plen,
 	    store_scan_fn fn, void *arg, int64_t *asof, struct err *e);
 
 /* store_redis.c */
+extern const struct store_ops rds_ops;
 int	redis_open(struct store **, const struct conf *, struct err *);
 
 #endif

@@ -93,7 +93,6 @@ struct rds {
 	size_t	 nrd, nwr, caprd, capwr;
 };
 
-static const struct store_ops rds_ops;
 
 static size_t
 rds_key(const struct rds *s, const void *key, size_t klen, char *out)
@@ -117,8 +116,11 @@ rds_cmd(struct rds *s, int argc, const char **argv, const size_t *len,
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		err_set(e, "redis: %s%s", r->str, strncmp(r->str, "READONLY",
-		    8) == 0 ? " (a replica: is the master down?)" : "");
+		/* The reply's first word is the server's error code. */
+		err_code(e, strncmp(r->str, "NOSCRIPT", 8) == 0 ?
+		    ERR_NOSCRIPT : ERR_FAIL, "redis: %s%s", r->str,
+		    strncmp(r->str, "READONLY", 8) == 0 ?
+		    " (a replica: is the master down?)" : "");
 		freeReplyObject(r);
 		return NULL;
 	}
@@ -527,8 +529,7 @@ rds_eval(struct rds *s, struct rds_args *a, struct err *e)
 	a->v[1] = s->sha;
 	a->len[1] = strlen(s->sha);
 	r = s->sha[0] != '\0' ? rds_cmd(s, a->n, a->v, a->len, e) : NULL;
-	if (r == NULL && s->sha[0] != '\0' &&
-	    strncmp(e->msg, "redis: NOSCRIPT", 15) != 0)
+	if (r == NULL && s->sha[0] != '\0' && e->code != ERR_NOSCRIPT)
 		return -1;
 	if (r == NULL) {
 		a->v[0] = "EVAL";
@@ -870,7 +871,7 @@ rds_yield(struct store *st, struct err *e)
 	return 0;
 }
 
-static const struct store_ops rds_ops = {
+const struct store_ops rds_ops = {
 	rds_close, rds_begin, rds_commit, rds_abort, rds_get, rds_put,
-	rds_del, rds_scan, rds_each, rds_yield, rds_yield
+	rds_del, rds_scan, rds_each, rds_yield, rds_yield, NULL, NULL
 };

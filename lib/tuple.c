@@ -1,6 +1,7 @@
 /* Envelope addresses and the triplet: validation, normalisation, and the
  * collapsing of per-message sender variants (BATV, SRS, VERP). */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tuple.h"
@@ -23,17 +24,14 @@ static const char *const tuple_why[TE_N] = {
 	"invalid UTF-8", "empty", "missing"
 };
 
-static const char *const tuple_why_sender[TE_N] = {
-	"", "--sender: longer than " TUPLE_XSTR(ADDR_MAX) " bytes",
-	"--sender: control character", "--sender: invalid UTF-8",
-	"--sender: empty", "missing --sender"
+/* The code of each in a struct err. */
+static const enum err_code tuple_code[TE_N] = {
+	ERR_FAIL, ERR_TOOLONG, ERR_CONTROL, ERR_UTF8, ERR_EMPTY, ERR_MISSING
 };
 
-static const char *const tuple_why_rcpt[TE_N] = {
-	"", "--rcpt: longer than " TUPLE_XSTR(ADDR_MAX) " bytes",
-	"--rcpt: control character", "--rcpt: invalid UTF-8",
-	"--rcpt: empty", "missing --rcpt"
-};
+/* The fields as check's options name them. */
+static const char *const tuple_opts[TUPLE_F_N] = { "--ip", "--sender",
+	"--rcpt" };
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none.
  * Overlong forms, surrogates and code points above U+10FFFF are invalid. */
@@ -315,37 +313,71 @@ tuple_local(const char *addr, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-/* -1 = invalid (why names the field), 0 = done. */
-int
-tuple_make(struct tuple *t, const char *ip, const char *sender,
-    const char *rcpt, int v4len, int v6len, int verp, const char **why)
+void
+tuple_explain(const struct err *e, const char *const names[TUPLE_F_N],
+    char *buf, size_t len)
 {
-	enum tuple_error err;
-	const char	*msg = NULL;
+	const char *name = e->field >= 0 && e->field < TUPLE_F_N ?
+	    names[e->field] : "?";
+	size_t i;
+
+	for (i = 1; i < TE_N && tuple_code[i] != e->code; i++)
+		;
+	if (e->code == ERR_MISSING || e->code == ERR_MALFORMED)
+		snprintf(buf, len, "%s %s", e->code == ERR_MISSING ?
+		    "missing" : "malformed", name);
+	else
+		snprintf(buf, len, "%s: %s", name, i < TE_N ? tuple_why[i] :
+		    "invalid");
+}
+
+int
+tuple_parse(struct tuple *t, const char *ip, const char *sender,
+    const char *rcpt, int v4len, int v6len, int verp, struct err *e)
+{
+	enum tuple_error err = TE_OK;
+	int code = 0, field = TUPLE_F_IP;
 
 	memset(t, 0, sizeof(*t));
 	if (ip == NULL)
-		msg = "missing --ip";
+		code = ERR_MISSING;
 	else if (addr_parse(ip, &t->addr) == -1 ||
 	    addr_network(ip, v4len, v6len, t->net, sizeof(t->net)) == -1)
-		msg = "malformed --ip";
+		code = ERR_MALFORMED;
 	else if ((err = tuple_normalize(sender, TUPLE_SENDER, verp,
 	    t->sender)) != TE_OK)
-		msg = tuple_why_sender[err];
+		field = TUPLE_F_SENDER;
 	else if ((err = tuple_normalize(rcpt, TUPLE_RCPT, 0,
 	    t->rcpt)) != TE_OK)
-		msg = tuple_why_rcpt[err];
-	if (msg != NULL) {
+		field = TUPLE_F_RCPT;
+	if (err != TE_OK)
+		code = (int)tuple_code[err];
+	if (code != 0) {
 		memset(t, 0, sizeof(*t));
 		t->sender_domain = t->sender;
-		if (why != NULL)
-			*why = msg;
+		if (e != NULL) {
+			err_field(e, (enum err_code)code, field, "%s", "");
+			tuple_explain(e, tuple_opts, e->msg, sizeof(e->msg));
+		}
 		return -1;
 	}
 	t->sender_domain = strchr(t->sender, '@') != NULL ?
 	    tuple_domain(t->sender) : t->sender + strlen(t->sender);
 	memcpy(t->client, t->net, sizeof(t->net));
 	return 0;
+}
+
+int
+tuple_make(struct tuple *t, const char *ip, const char *sender,
+    const char *rcpt, int v4len, int v6len, int verp, const char **why)
+{
+	static struct err e;
+
+	if (tuple_parse(t, ip, sender, rcpt, v4len, v6len, verp, &e) == 0)
+		return 0;
+	if (why != NULL)
+		*why = e.msg;
+	return -1;
 }
 
 int

@@ -6,6 +6,7 @@
 
 #include "addr.h"
 #include "defaults.h"
+#include "err.h"
 
 /* Bytes of a client identity with its NUL: a network, or "spf:" or "ptr:"
  * and a DNS name of up to 253 bytes. */
@@ -55,10 +56,24 @@ void	tuple_local(const char *addr, char *out, size_t outlen);
  * ASCII). -1 = invalid (why set), 0 = done. */
 int	tuple_exempt(const char *in, char *out, const char **why);
 
+/* The fields of a triplet, for an error about one (struct err's field). */
+enum { TUPLE_F_IP, TUPLE_F_SENDER, TUPLE_F_RCPT, TUPLE_F_N };
+
 /* Fills t from raw MTA values, the client identity being the network
- * (ident_apply may widen it). -1 = invalid (why names the field),
- * 0 = done. */
+ * (ident_apply may widen it). -1 = invalid (in e: code ERR_MISSING to
+ * ERR_EMPTY, field TUPLE_F_*, the message in check's words: "malformed
+ * --ip"), 0 = done. */
+int	tuple_parse(struct tuple *t, const char *ip, const char *sender,
+	    const char *rcpt, int v4len, int v6len, int verp, struct err *e);
+
+/* tuple_parse with the message in *why (static, valid until the next
+ * call). -1 = invalid, 0 = done. */
 int	tuple_make(struct tuple *t, const char *ip, const char *sender,
 	    const char *rcpt, int v4len, int v6len, int verp, const char **why);
+
+/* Words the error of tuple_parse into buf, the fields named
+ * names[TUPLE_F_*] ("client_address" instead of "--ip", say). */
+void	tuple_explain(const struct err *e, const char *const names[TUPLE_F_N],
+	    char *buf, size_t len);
 
 #endif

@@ -14,6 +14,7 @@
 struct ctx {
 	struct conf conf;
 	int64_t	 now;		/* epoch seconds, GREYLIST_NOW in tests */
+	int	 now_fixed;	/* GREYLIST_NOW given: now for every request */
 	int	 verbose;	/* -v: decisions also on stderr */
 	char	**userenv;	/* setgid: the caller's environment, kept
 				 * before it is cleared, for the editor */
@@ -54,13 +55,6 @@ int	cmd_mine(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_toggle(struct ctx *, int, char **);	/* cmd_user.c */
 int	cmd_whitelist(struct ctx *, int, char **); /* cmd_wl.c */
 int	cmd_checkpoint(struct ctx *, int, char **); /* cmd_purge.c */
-
-/* The watchdog: a process still busy ms after cmd_watchdog (a lock left
- * by a killed process, say) marks the store for recovery, says why on
- * stderr unless it already gave its answer, and exits with the status
- * set by cmd_watchdog_status (EXIT_ERROR until then). ms 0 stops it. */
-void	cmd_watchdog(int ms);
-void	cmd_watchdog_status(int status);
 
 struct tuple;
 struct decision;

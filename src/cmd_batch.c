@@ -3,7 +3,6 @@
  * store, and writes every row back with its decision. For replaying mail
  * logs and for testing a configuration against real traffic. */
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +17,7 @@
 #include "csvio.h"
 #include "policy.h"
 #include "store.h"
+#include "watchdog.h"
 
 #define BATCH_PROGRESS	10000	/* rows between progress lines on a tty */
 #define BATCH_RECHECK	1000	/* rows between looks for a recovery mark */
@@ -95,9 +95,9 @@ batch_recheck(struct batch *b, struct err *e)
 
 	if (b->rows % BATCH_RECHECK != 0)
 		return 0;
-	cmd_watchdog(b->x->conf.timeout_ms);
+	wd_arm(b->x->conf.timeout_ms);
 	ret = store_yield(b->s, e);
-	cmd_watchdog(0);
+	wd_arm(0);
 	return ret;
 }
 
@@ -112,12 +112,12 @@ batch_decide(struct batch *b, const struct tuple *t, const char *spf,
 
 	/* Like check, a row is bounded by the database timeout: a lock left
 	 * held by a killed process ends the run, which marks the store. */
-	cmd_watchdog(c->timeout_ms);
+	wd_arm(c->timeout_ms);
 	if (policy_exempt(c, t, spf, d))
 		ret = policy_count(b->s, d, e);
 	else
 		ret = policy_check(b->s, c, t, when, d, e);
-	cmd_watchdog(0);
+	wd_arm(0);
 	if (ret == 0 && d->warn[0] != '\0')
 		cmd_log(b->x, LOG_WARNING, "%s", d->warn);
 	if (ret == -1)
@@ -176,23 +176,21 @@ batch_row(char **f, size_t n, unsigned long line, void *arg, struct err *e)
 	return 0;
 }
 
-/* After csvio_read stopped on malformed CSV ("line N: WHY" in e): writes
- * an error row naming the line, counted from the start of the input, so
- * that reading can go on with the next line. -1 = not a CSV error, or a
- * write error (in e), 0 = done. */
+/* After csvio_read stopped on malformed CSV (ERR_LINE, counted from
+ * where that read started): writes an error row naming the line, counted
+ * from the start of the input, so that reading can go on with the next
+ * line. -1 = not a CSV error, or a write error (in e), 0 = done. */
 static int
 batch_badcsv(struct batch *b, struct err *e)
 {
 	static const char *const none[7] = { "", "", "", "", "", "", "" };
-	char reason[ERR_MAX + 32], tbuf[24];
-	unsigned long rel = 0;
-	int off = 0;
+	char reason[ERR_MAX], tbuf[24];
 
-	if (sscanf(e->msg, "line %lu: %n", &rel, &off) != 1 || off == 0)
+	if (e->code != ERR_LINE)
 		return -1;
-	snprintf(reason, sizeof(reason), "line %lu: %s", b->base + rel,
-	    e->msg + off);
-	b->base += rel;
+	err_reline(e, b->base);
+	b->base = e->line;
+	snprintf(reason, sizeof(reason), "%s", e->msg);
 	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)b->x->now);
 	b->nerror++;
 	return batch_put(b, none, tbuf, "error", reason, 0, NULL, e);
@@ -229,9 +227,9 @@ cmd_batch(struct ctx *x, int argc, char **argv)
 	b.x = x;
 	b.tty = isatty(STDERR_FILENO);
 	setvbuf(stdout, NULL, _IOFBF, BATCH_OUTBUF);
-	cmd_watchdog(x->conf.timeout_ms);
+	wd_set(x->conf.timeout_ms, NULL);
 	b.s = cmd_open(x);
-	cmd_watchdog(0);
+	wd_arm(0);
 	if (b.s == NULL)
 		return EXIT_ERROR;
 	ret = batch_run(&b);

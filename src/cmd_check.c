@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "policy.h"
 #include "store.h"
+#include "watchdog.h"
 
 /* Writes addr for the log: "<>" when empty, "*@domain" with privacy. */
 static const char *
@@ -58,7 +59,7 @@ check_answer(struct ctx *x, const struct tuple *t, const struct decision *d)
 	if (fflush(stdout) == EOF)
 		return cmd_error("cannot write the answer");
 	ret = d->pass ? EXIT_PASS : EXIT_DEFER;
-	cmd_watchdog_status(ret);
+	wd_status(ret);
 	cmd_log_decision(x, t, d, "");
 	return ret;
 }
@@ -124,7 +125,7 @@ cmd_check(struct ctx *x, int argc, char **argv)
 	ident_apply(&t, x->conf.client_identity, a.spf, a.helo, a.host);
 	/* The whole check is bounded by the database timeout: the store's
 	 * own waits are shorter. */
-	cmd_watchdog(x->conf.timeout_ms);
+	wd_set(x->conf.timeout_ms, NULL);
 	if (policy_exempt(&x->conf, &t, a.spf, &d)) {
 		ret = check_answer(x, &t, &d);
 		if (store_open(&s, &x->conf, &e) == -1 || policy_count(s, &d, &e) == -1)

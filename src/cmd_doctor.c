@@ -36,6 +36,7 @@
 #include "policy.h"
 #include "priv.h"
 #include "store.h"
+#include "watchdog.h"
 
 /* A triplet no mail can have (TEST-NET-1, the .invalid domain). */
 #define DOC_IP		"192.0.2.255"
@@ -305,8 +306,7 @@ doc_try(struct doc *d, const struct passwd *pw)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		signal(SIGALRM, SIG_DFL);
-		alarm((unsigned)(d->x->conf.timeout_ms / 1000 + 5));
+		wd_deadline((d->x->conf.timeout_ms / 1000 + 5) * 1000);
 		doc_child(d, pw, egid, fds[1]);
 	}
 	close(fds[1]);

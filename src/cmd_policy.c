@@ -14,14 +14,13 @@
  * above postgrey); kept open, ~37 us (~27,000/s). But an open Berkeley
  * DB store holds the shared flock on DIR/lock that a process wanting
  * recovery waits for (store_bdb.c). So no transaction stays open between
- * requests, the process looks for DIR/recover before every request and
- * every POL_IDLE_MS while idle, and closes the store when it is there;
- * the next request reopens it (recovering it, if nobody has yet). With
- * the Redis backend the mark never appears and the store is a
- * connection kept open.
+ * requests, the process asks the store (store_yield) before every
+ * request and every POL_IDLE_MS while idle whether a recovery is wanted,
+ * and closes it when one is; the next request reopens it (recovering it,
+ * if nobody has yet). With the Redis backend none is ever wanted and the
+ * store is a connection kept open.
  */
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,13 +38,13 @@
 #include "cmd.h"
 #include "polproto.h"
 #include "policy.h"
-#include "priv.h"
 #include "store.h"
+#include "watchdog.h"
 
 #define POL_LINE_MAX	4096	/* bytes in a line; Postfix sends less */
 #define POL_ATTRS_MAX	100	/* attributes in a request; Postfix sends ~30 */
 #define POL_BUF		(4 * POL_LINE_MAX)	/* input buffer, bytes */
-#define POL_IDLE_MS	100	/* ms between looks for DIR/recover when idle */
+#define POL_IDLE_MS	100	/* ms between store_yields when idle */
 #define POL_REPLY_MAX	1280	/* bytes; policy_format's line is below 1024 */
 
 /* The attributes used (check ignores the HELO name too); all others are
@@ -55,6 +54,9 @@ enum { A_REQUEST, A_STATE, A_CLIENT, A_SENDER, A_RCPT, A_INSTANCE,
 	A_CNAME, A_N };
 static const char *const pol_names[A_N] = { "request", "protocol_state",
 	"client_address", "sender", "recipient", "instance", "client_name" };
+/* The attributes that hold the triplet's fields (TUPLE_F_*). */
+static const char *const pol_fields[TUPLE_F_N] = { "client_address",
+	"sender", "recipient" };
 
 struct pol_req {
 	char	 val[A_N][POL_LINE_MAX + 1];
@@ -67,8 +69,6 @@ struct pol {
 	struct ctx	*x;
 	int		 out;		/* where replies go */
 	struct store	*s;		/* NULL while closed */
-	char		 mark[PATH_MAX];	/* DIR/recover */
-	int		 fixed;		/* GREYLIST_NOW given: x->now always */
 	char		 buf[POL_BUF];	/* input not yet taken: [start, end) */
 	size_t		 start, end;
 	int		 skip;		/* discarding the rest of a long line */
@@ -80,37 +80,22 @@ struct pol {
 /* Set while a request waits for its reply: the watchdog answers it. */
 static volatile sig_atomic_t pol_pending;
 
-/* Ends the process when it spends longer than the database timeout in
- * the store (a mutex left held by a killed process never returns): marks
- * the store for recovery, answers DUNNO to the pending request and exits
- * 2, so that Postfix goes on without greylisting and starts a new
+/* The watchdog's hook (the process spent longer than the database
+ * timeout in the store: a mutex left held by a killed process never
+ * returns): answers DUNNO to the pending request before the process
+ * exits 2, so that Postfix goes on without greylisting and starts a new
  * process. */
 static void
-pol_watchdog(int sig)
+pol_watchdog(void)
 {
 	static const char reply[] = "action=DUNNO\n\n";
 	static const char msg[] = "greylist: policy: database did not answer "
 	    "in time; failing open\n";
 
-	(void)sig;
-	store_watchdog();
 	if (pol_pending)
 		(void)!write(STDOUT_FILENO, reply, sizeof(reply) - 1);
 	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
 	cmd_syslog_stuck();
-	_exit(EXIT_ERROR);
-}
-
-/* Starts (ms > 0) or stops (ms = 0) the watchdog's timer. */
-static void
-pol_arm(int ms)
-{
-	struct itimerval it;
-
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = ms / 1000;
-	it.it_value.tv_usec = (ms % 1000) * 1000;
-	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* Under spawn(8) or inetd, stderr is the same socket as stdout, where
@@ -155,9 +140,8 @@ pol_signals(void)
 {
 	struct sigaction sa;
 
+	wd_set(0, pol_watchdog);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = pol_watchdog;
-	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);	/* a write error ends the process */
 }
@@ -170,18 +154,23 @@ pol_drop(struct pol *p)
 	p->s = NULL;
 }
 
-/* Closes the store when a process asked for recovery (DIR/recover); the
- * caller runs the watchdog. */
+/* Closes the store when another process asked for a recovery
+ * (store_yield says so); the next request opens it again. The caller
+ * runs the watchdog. */
 static void
 pol_recheck(struct pol *p)
 {
-	struct stat st;
+	struct err e;
+	int ret;
 
-	if (p->s != NULL && stat(p->mark, &st) == 0) {
-		pol_drop(p);
+	if (p->s == NULL || (ret = store_yield(p->s, &e)) == 0)
+		return;
+	pol_drop(p);
+	if (ret == -1)
+		cmd_log(p->x, LOG_WARNING, "policy: %s", e.msg);
+	else
 		cmd_log(p->x, LOG_INFO, "policy: database closed for a "
 		    "recovery");
-	}
 }
 
 /* pol_recheck while idle, under the watchdog. */
@@ -189,9 +178,9 @@ static void
 pol_idle(struct pol *p)
 {
 	pol_hold(1);
-	pol_arm(p->x->conf.timeout_ms);
+	wd_arm(p->x->conf.timeout_ms);
 	pol_recheck(p);
-	pol_arm(0);
+	wd_arm(0);
 	pol_hold(0);
 }
 
@@ -205,7 +194,7 @@ pol_reply(struct pol *p, const char *action, const char *text)
 	ssize_t n;
 	int ret;
 
-	pol_arm(0);
+	wd_arm(0);
 	pol_pending = 0;
 	ret = snprintf(out, sizeof(out), "action=%s%s%s\n\n", action,
 	    text != NULL ? " " : "", text != NULL ? text : "");
@@ -257,10 +246,10 @@ pol_decide(struct pol *p, const struct tuple *t, struct decision *d,
     struct err *e)
 {
 	const struct conf *c = &p->x->conf;
-	int64_t now = p->fixed ? p->x->now : (int64_t)time(NULL);
+	int64_t now = p->x->now_fixed ? p->x->now : (int64_t)time(NULL);
 
 	pol_pending = 1;
-	pol_arm(c->timeout_ms);
+	wd_arm(c->timeout_ms);
 	pol_recheck(p);
 	if (policy_exempt(c, t, NULL, d)) {
 		if (pol_open(p, e) == -1 || policy_count(p->s, d, e) == -1) {
@@ -276,26 +265,6 @@ pol_decide(struct pol *p, const struct tuple *t, struct decision *d,
 		return -1;
 	}
 	return 0;
-}
-
-/* Maps tuple_make's words (check's options) to the attribute names. */
-static const char *
-pol_why(const char *why, char *buf, size_t len)
-{
-	static const char *const opt[][2] = {
-		{ "--ip", "client_address" }, { "--sender", "sender" },
-		{ "--rcpt", "recipient" }
-	};
-	const char *at;
-	size_t i;
-
-	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
-		if ((at = strstr(why, opt[i][0])) != NULL) {
-			snprintf(buf, len, "%.*s%s%s", (int)(at - why), why,
-			    opt[i][1], at + strlen(opt[i][0]));
-			return buf;
-		}
-	return why;
 }
 
 /* Whether a well-formed request is one to decide. 1 = an RCPT request,
@@ -374,11 +343,12 @@ pol_request(struct pol *p)
 		return pol_reply(p, "DUNNO", NULL);
 	}
 	if ((ret = pol_usable(r, wbuf, sizeof(wbuf))) == 1 &&
-	    tuple_make(&t, r->val[A_CLIENT], r->val[A_SENDER],
+	    tuple_parse(&t, r->val[A_CLIENT], r->val[A_SENDER],
 	    r->val[A_RCPT], c->ipv4_prefix, c->ipv6_prefix,
-	    c->normalize_verp, &why) == -1) {
+	    c->normalize_verp, &e) == -1) {
 		ret = -1;
-		why = pol_why(why, wbuf, sizeof(wbuf));
+		tuple_explain(&e, pol_fields, wbuf, sizeof(wbuf));
+		why = wbuf;
 	} else if (ret == -1)
 		why = wbuf;
 	if (ret != 1) {
@@ -496,8 +466,8 @@ pol_line(struct pol *p, char **line, size_t *len)
 	return 0;
 }
 
-/* Reads more input. While the store is open, looks for a recovery mark
- * every POL_IDLE_MS meanwhile. -1 = read error (logged), 0 = end of
+/* Reads more input. While the store is open, asks whether a recovery is
+ * wanted every POL_IDLE_MS meanwhile. -1 = read error (logged), 0 = end of
  * input, 1 = read. */
 static int
 pol_fill(struct pol *p)
@@ -608,13 +578,6 @@ pol_new(struct ctx *x, int out)
 		return NULL;
 	p->x = x;
 	p->out = out;
-	p->fixed = getenv("GREYLIST_NOW") != NULL && !priv_secure();
-	if ((size_t)snprintf(p->mark, sizeof(p->mark), "%s/recover",
-	    x->conf.database) >= sizeof(p->mark)) {
-		free(p);
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
 	return p;
 }
 
@@ -648,9 +611,9 @@ cmd_policy(struct ctx *x, int argc, char **argv)
 	pol_signals();
 	ret = pol_run(p);
 	pol_hold(1);
-	pol_arm(x->conf.timeout_ms);
+	wd_arm(x->conf.timeout_ms);
 	store_close(p->s);
-	pol_arm(0);
+	wd_arm(0);
 	free(p);
 	return ret;
 }

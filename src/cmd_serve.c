@@ -23,9 +23,10 @@
  * closed, and a reply the client does not read closes it. The
  * store is used as check uses it (the same crash safety): a request runs
  * under the watchdog, no transaction stays open between requests, and
- * the recovery mark (DIR/recover) is looked for before every request and
- * every SRV_TICK_MS while idle, closing the store so that the process
- * that asked can recover it; the next request reopens it. When the
+ * the store is asked (store_yield) before every request and every
+ * SRV_TICK_MS while idle whether a recovery is wanted, and closed when
+ * one is, so that the process that asked can recover it; the next
+ * request reopens it. When the
  * database does not answer in time the watchdog answers the pending
  * request as failed (open), marks the store for recovery, tells syslog
  * and ends the process with status 2: a mutex left held by a killed
@@ -38,7 +39,6 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -58,15 +58,15 @@
 #include "ident.h"
 #include "policy.h"
 #include "polproto.h"
-#include "priv.h"
 #include "serve.h"
 #include "store.h"
+#include "watchdog.h"
 
 #define SRV_LINE_MAX	4096	/* bytes in a check line; Exim sends < 2k */
 #define SRV_WORDS	16	/* words in a check line */
 #define SRV_CONN_MAX	256	/* connections at once, default */
 #define SRV_IDLE_S	60	/* s without input before a close, default */
-#define SRV_TICK_MS	100	/* ms between looks for DIR/recover */
+#define SRV_TICK_MS	100	/* ms between store_yields when idle */
 #define SRV_REPLY_MAX	1100	/* bytes; policy_format's line is < 1024 */
 #define SRV_READS	16	/* reads of one connection in a row */
 
@@ -84,8 +84,6 @@ struct conn {
 struct srv {
 	struct ctx	*x;
 	struct store	*s;		/* NULL while closed */
-	char		 mark[PATH_MAX];	/* DIR/recover */
-	int		 fixed;		/* GREYLIST_NOW given: x->now always */
 	int		 lfd[SRV_LISTEN_MAX], nl;
 	const char	*path;		/* own socket, unlinked at the end */
 	const char	*tcp;		/* --listen ADDR:PORT */
@@ -94,6 +92,7 @@ struct srv {
 	int		 max, n;	/* connection slots, in use */
 	int		 idle_ms;
 	int64_t		 full_logged;	/* ms of the last "limit reached" */
+	int64_t		 checked;	/* ms of the last srv_recheck */
 };
 
 /* The connection being answered, for the watchdog. */
@@ -138,7 +137,7 @@ srv_rawlog(const char *msg)
  * request as failed, marks the store for recovery and ends the process
  * (see the top of the file). */
 static void
-srv_watchdog(int sig)
+srv_watchdog(void)
 {
 	static const char line[] = "2 greylist: database did not answer in "
 	    "time\n";
@@ -147,8 +146,6 @@ srv_watchdog(int sig)
 	    "failing open, marked for recovery, exiting";
 	int fd = srv_cur_fd;
 
-	(void)sig;
-	store_watchdog();
 	if (fd >= 0 && srv_cur_proto == P_LINE)
 		(void)!write(fd, line, sizeof(line) - 1);
 	else if (fd >= 0)
@@ -175,9 +172,8 @@ srv_signals(void)
 	struct sigaction sa;
 	sigset_t set;
 
+	wd_set(0, srv_watchdog);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = srv_watchdog;
-	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = srv_flag;	/* no SA_RESTART: poll returns */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -185,7 +181,6 @@ srv_signals(void)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&set);
-	sigaddset(&set, SIGALRM);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
@@ -198,32 +193,42 @@ srv_signals(void)
 static void
 srv_arm(int ms, int fd, int proto)
 {
-	struct itimerval it;
-
 	srv_cur_fd = ms > 0 ? fd : -1;
 	srv_cur_proto = proto;
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = ms / 1000;
-	it.it_value.tv_usec = (ms % 1000) * 1000;
-	setitimer(ITIMER_REAL, &it, NULL);
+	wd_arm(ms);
 }
 
-/* Closes the store when a process asked for recovery; under the
- * watchdog. */
+/* Closes the store when another process asked for a recovery
+ * (store_yield says so); the caller runs the watchdog. */
 static void
 srv_recheck(struct srv *v)
 {
-	struct stat st;
+	struct err e;
+	int ret;
 
-	if (v->s == NULL || stat(v->mark, &st) == -1)
+	v->checked = srv_ms();
+	if (v->s == NULL || (ret = store_yield(v->s, &e)) == 0)
 		return;
-	srv_arm(v->x->conf.timeout_ms, -1, P_NEW);
 	store_close(v->s);
 	v->s = NULL;
-	srv_arm(0, -1, P_NEW);
-	cmd_log(v->x, LOG_INFO, "serve: database closed for a recovery");
+	if (ret == -1)
+		cmd_log(v->x, LOG_WARNING, "serve: %s", e.msg);
+	else
+		cmd_log(v->x, LOG_INFO, "serve: database closed for a "
+		    "recovery");
 }
 
+/* srv_recheck between requests, under the watchdog, when the last was
+ * SRV_TICK_MS ago or more. */
+static void
+srv_idle(struct srv *v)
+{
+	if (v->s == NULL || srv_ms() - v->checked < SRV_TICK_MS)
+		return;
+	srv_arm(v->x->conf.timeout_ms, -1, P_NEW);
+	srv_recheck(v);
+	srv_arm(0, -1, P_NEW);
+}
 
 /* Splits a check line into words in place, undoing Exim's ${quote:}.
  * -1 = malformed (why in *why), else the number of words. */
@@ -308,7 +313,7 @@ srv_decide(struct srv *v, int fd, struct tuple *t, const struct srv_args *a,
     struct decision *d, struct err *e)
 {
 	const struct conf *c = &v->x->conf;
-	int64_t now = v->fixed ? v->x->now : (int64_t)time(NULL);
+	int64_t now = v->x->now_fixed ? v->x->now : (int64_t)time(NULL);
 	const char *spf = a->spf;
 	int ret = 0;
 
@@ -580,8 +585,8 @@ srv_prepare(struct srv *v, int *np)
 			next = v->c[i].deadline;
 	}
 	*np = n;
-	if (v->s != NULL && next > now + SRV_TICK_MS)
-		next = now + SRV_TICK_MS;
+	if (v->s != NULL && next > v->checked + SRV_TICK_MS)
+		next = v->checked + SRV_TICK_MS;
 	if (next == INT64_MAX)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -598,7 +603,7 @@ srv_round(struct srv *v)
 	nlp = n - v->max;
 	if (poll(v->pfd, (nfds_t)n, timeout) == -1 && errno != EINTR)
 		cmd_log(v->x, LOG_ERR, "serve: poll: %s", strerror(errno));
-	srv_recheck(v);
+	srv_idle(v);
 	for (i = 0; i < v->max; i++) {
 		k = nlp + i;
 		if (v->c[i].fd != -1 && v->pfd[k].revents != 0 &&
@@ -718,12 +723,8 @@ srv_init(struct srv *v, struct ctx *x, int argc, char **argv)
 	v->max = SRV_CONN_MAX;
 	v->idle_ms = SRV_IDLE_S * 1000;
 	v->full_logged = -60000;
-	v->fixed = getenv("GREYLIST_NOW") != NULL && !priv_secure();
 	if (srv_options(v, argc, argv, &path) == -1)
 		return -1;
-	if ((size_t)snprintf(v->mark, sizeof(v->mark), "%s/recover",
-	    x->conf.database) >= sizeof(v->mark))
-		return cmd_fail("database path too long");
 	v->c = calloc((size_t)v->max, sizeof(*v->c));
 	v->pfd = calloc((size_t)(v->max + SRV_LISTEN_MAX), sizeof(*v->pfd));
 	if (v->c == NULL || v->pfd == NULL)

@@ -108,8 +108,8 @@ csvio_end(int c, void *arg)
 
 	(void)c;
 	if (!st->failed && st->overflow)
-		st->failed = err_set(st->e, "line %lu: too many or too long "
-		    "fields", st->start);
+		st->failed = err_line(st->e, st->start, "too many or too long "
+		    "fields");
 	else if (!st->failed &&
 	    st->fn(st->field, st->n, st->start, st->arg, st->e) == -1)
 		st->failed = 1;
@@ -149,14 +149,14 @@ csvio_read(FILE *f, csvio_row_fn fn, void *arg, struct err *e)
 			st.start = line;
 		if (csv_parse(&p, buf, (size_t)len, csvio_field, csvio_end,
 		    &st) != (size_t)len && !st.failed)
-			st.failed = err_set(e, "line %lu: %s", st.start,
+			st.failed = err_line(e, st.start, "%s",
 			    csv_strerror(csv_error(&p)));
 	}
 	if (!st.failed && ferror(f))
 		st.failed = err_set(e, "read error after line %lu", line);
 	if (!st.failed && csv_fini(&p, csvio_field, csvio_end, &st) != 0 &&
 	    !st.failed)
-		st.failed = err_set(e, "line %lu: %s", st.start,
+		st.failed = err_line(e, st.start, "%s",
 		    csv_strerror(csv_error(&p)));
 	if (st.failed)
 		ret = -1;

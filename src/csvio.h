@@ -25,7 +25,8 @@ typedef int (*csvio_row_fn)(char **fields, size_t n, unsigned long line,
     void *arg, struct err *e);
 
 /* Reads f to its end, calling fn for every row, empty lines skipped.
- * -1 = error (message in e, naming the line), 0 = done. */
+ * -1 = error (in e; malformed CSV is ERR_LINE, at the line its row
+ * starts on, counted from where this read started), 0 = done. */
 int	csvio_read(FILE *f, csvio_row_fn fn, void *arg, struct err *e);
 
 #endif

@@ -1,7 +1,6 @@
 /* greylist: options, configuration, the clock, and dispatch to commands. */
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 
 #ifdef HAVE_CONFIG_H
@@ -24,6 +23,7 @@
 #include "priv.h"
 #include "entry.h"
 #include "store.h"
+#include "watchdog.h"
 
 static const struct cmd cmds[] = {
 	{ "check", cmd_check, PRIV_MTA,
@@ -229,44 +229,8 @@ set_clock(struct ctx *x)
 	    v > (long long)ENTRY_TIME_MAX)
 		return -1;
 	x->now = v;
+	x->now_fixed = 1;
 	return 0;
-}
-
-/* The watchdog of the commands that have none of their own (admin and
- * user commands, whose scans may rightly take long): it ticks every five
- * timeouts, and one call of the store that lasts a whole tick (a lock
- * left by a killed process never returns; a checkpoint's fsync on a busy
- * disk may take seconds, which is why the tick is long) ends the
- * process, marking the store for recovery. */
-static void
-wd_tick(int sig)
-{
-	static const char msg[] = "greylist: database did not answer in "
-	    "time\n";
-
-	(void)sig;
-	if (!store_stuck())
-		return;
-	store_watchdog();
-	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	_exit(EXIT_ERROR);
-}
-
-static void
-wd_ticking(int ms)
-{
-	struct sigaction sa;
-	struct itimerval it;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = wd_tick;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGALRM, &sa, NULL);
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = ms / 1000;
-	it.it_value.tv_usec = (ms % 1000) * 1000;
-	it.it_interval = it.it_value;
-	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* A bus error or segmentation fault in the store's shared memory: a
@@ -327,13 +291,19 @@ sig_reset(void)
 	return sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The watchdog of the commands that have none of their own (admin and
+ * user commands, whose scans may rightly take long): it ticks every five
+ * timeouts, and one call of the store that lasts a whole tick (a lock
+ * left by a killed process never returns; a checkpoint's fsync on a busy
+ * disk may take seconds, which is why the tick is long) ends the
+ * process, marking the store for recovery. */
 struct store *
 cmd_open(struct ctx *x)
 {
 	struct store *s;
 	struct err e;
 
-	wd_ticking(x->conf.timeout_ms * 5);
+	wd_tick(x->conf.timeout_ms * 5);
 	if (store_open(&s, &x->conf, &e) == -1) {
 		cmd_error("%s", e.msg);
 		return NULL;
@@ -342,81 +312,30 @@ cmd_open(struct ctx *x)
 	return s;
 }
 
-static volatile sig_atomic_t wd_status = EXIT_ERROR, wd_starting;
-
+/* The start-up watchdog's hook. */
 static void
-wd_fire(int sig)
+start_late(void)
 {
-	static const char msg[] = "greylist: database did not answer in "
-	    "time; failing open\n";
 	static const char start[] = "greylist: did not start in time "
 	    "(configuration or user database stuck); failing open\n";
 
-	(void)sig;
-	store_watchdog();
-	if (wd_status == EXIT_ERROR) {
-		if (wd_starting) {
-			(void)!write(STDERR_FILENO, start, sizeof(start) - 1);
-			cmd_syslog_why("did not start in time (configuration "
-			    "or user database stuck)");
-		} else {
-			(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-			cmd_syslog_stuck();
-		}
-	}
-	_exit(wd_status);
-}
-
-void
-cmd_watchdog(int ms)
-{
-	struct itimerval it;
-	struct sigaction sa;
-
-	wd_starting = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = wd_fire;
-	sigaction(SIGALRM, &sa, NULL);
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = ms / 1000;
-	it.it_value.tv_usec = (ms % 1000) * 1000;
-	setitimer(ITIMER_REAL, &it, NULL);
+	(void)!write(STDERR_FILENO, start, sizeof(start) - 1);
+	cmd_syslog_why("did not start in time (configuration or user "
+	    "database stuck)");
 }
 
 /* The start-up bound: armed first thing in main, before the options, the
  * configuration (a file on a hung network file system, a user database
  * that does not answer) or anything else that can block, so that the MTA
  * needs no timeout(1) around the program. What the caller left behind
- * cannot disarm it: SIGALRM is unblocked, its disposition set and any
- * inherited timer replaced. Commands other than check end it before they
- * run (wd_early_end); check replaces it with the database timeout once
+ * cannot disarm it: wd_set unblocks SIGALRM, sets its disposition and
+ * replaces any inherited timer. Commands other than check end it before
+ * they run (wd_stop); check replaces it with the database timeout once
  * its arguments are read. */
 static void
 wd_early(void)
 {
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGALRM);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	cmd_watchdog(WD_START_MS);
-	wd_starting = 1;
-}
-
-static void
-wd_early_end(void)
-{
-	struct itimerval it;
-
-	memset(&it, 0, sizeof(it));
-	setitimer(ITIMER_REAL, &it, NULL);
-	signal(SIGALRM, SIG_DFL);
-}
-
-void
-cmd_watchdog_status(int status)
-{
-	wd_status = status;
+	wd_set(WD_START_MS, start_late);
 }
 
 static const struct cmd *
@@ -518,7 +437,7 @@ run_cmd(struct ctx *x, const struct cmd *cmd, const char *file,
 	int loaded = load_conf(x, file, dbdir, &e);
 
 	if (cmd->fn != cmd_check)
-		wd_early_end();
+		wd_stop();
 	if (loaded == -1 && cmd->fn == cmd_doctor) {
 		x->conferr = e.msg;
 		return cmd_doctor(x, argc, argv);

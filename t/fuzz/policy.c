@@ -1,14 +1,12 @@
 /* Fuzz target: the Postfix policy protocol of `greylist policy`. The
  * input's first byte picks the settings and how the stream is cut into
  * reads and writes; the rest is what Postfix sends. src/cmd_policy.c is
- * included with read, poll, write and setitimer replaced by ones that
- * serve the input from memory and take the replies, so pol_run runs as
- * it does on stdin and stdout. There is no database: a request that
- * needs one gets DUNNO, one that an exemption decides gets PREPEND. Every
- * empty line that ends a request must get exactly one well-formed reply,
- * and nothing else may be written. */
-#include <sys/time.h>
-
+ * included with read, poll and write replaced by ones that serve the
+ * input from memory and take the replies (the watchdog is a stub), so
+ * pol_run runs as it does on stdin and stdout. There is no database: a
+ * request that needs one gets DUNNO, one that an exemption decides gets
+ * PREPEND. Every empty line that ends a request must get exactly one
+ * well-formed reply, and nothing else may be written. */
 #include <poll.h>
 #include <unistd.h>
 
@@ -17,18 +15,14 @@
 static ssize_t	fz_read(int, void *, size_t);
 static ssize_t	fz_write(int, const void *, size_t);
 static int	fz_poll(struct pollfd *, nfds_t, int);
-static int	fz_setitimer(int, const struct itimerval *,
-		    struct itimerval *);
 
 #define read(fd, buf, n)	fz_read(fd, buf, n)
 #define write(fd, buf, n)	fz_write(fd, buf, n)
 #define poll(fds, n, ms)	fz_poll(fds, n, ms)
-#define setitimer(w, it, old)	fz_setitimer(w, it, old)
 #include "../../src/cmd_policy.c"
 #undef read
 #undef write
 #undef poll
-#undef setitimer
 
 /* Sizes of successive reads and writes, cycled from the input's pick. */
 static const size_t fz_sizes[8] = { 1, 2, 13, 255, 4095, 4097, 8192,
@@ -68,6 +62,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fz_ctx[i].conf.normalize_verp = (i & 1) != 0;
 		fz_ctx[i].conf.privacy = (i & 2) != 0;
 		fz_ctx[i].now = 1700000000;
+		fz_ctx[i].now_fixed = 1;
 	}
 	return 0;
 }
@@ -94,15 +89,6 @@ fz_poll(struct pollfd *fds, nfds_t n, int ms)
 	FZ_ASSERT(n == 1 && fds[0].fd == STDIN_FILENO);
 	fds[0].revents = POLLIN;
 	return 1;
-}
-
-static int
-fz_setitimer(int which, const struct itimerval *it, struct itimerval *old)
-{
-	(void)it;
-	(void)old;
-	FZ_ASSERT(which == ITIMER_REAL);
-	return 0;
 }
 
 /* A whole reply: "action=WORD[ TEXT]" then an empty line, TEXT one line
@@ -174,9 +160,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	p->x = &fz_ctx[data[0] & 3];
 	p->out = STDOUT_FILENO;
-	p->fixed = 1;
-	snprintf(p->mark, sizeof(p->mark), "%s/recover",
-	    p->x->conf.database);
 	FZ_ASSERT(pol_run(p) == EXIT_PASS);
 	FZ_ASSERT(p->s == NULL);
 	FZ_ASSERT(fz.rlen == 0);

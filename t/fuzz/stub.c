@@ -10,6 +10,7 @@
 #include "policy.h"
 #include "priv.h"
 #include "store.h"
+#include "watchdog.h"
 
 static void	fz_format(const char *, va_list)
     __attribute__((format(printf, 1, 0)));
@@ -73,13 +74,19 @@ cmd_log_decision(struct ctx *x, const struct tuple *t,
 }
 
 void
-cmd_watchdog(int ms)
+wd_set(int ms, wd_hook hook)
+{
+	(void)ms, (void)hook;
+}
+
+void
+wd_arm(int ms)
 {
 	(void)ms;
 }
 
 void
-cmd_watchdog_status(int status)
+wd_status(int status)
 {
 	(void)status;
 }
