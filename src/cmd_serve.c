@@ -733,7 +733,7 @@ srv_init(struct srv *v, struct ctx *x, int argc, char **argv)
 	return srv_listen(v, path);
 }
 
-int
+static int
 cmd_serve(struct ctx *x, int argc, char **argv)
 {
 	struct srv v;
@@ -766,3 +766,9 @@ cmd_serve(struct ctx *x, int argc, char **argv)
 	cmd_log(x, LOG_INFO, "serve: stopped");
 	return EXIT_PASS;
 }
+
+const struct cmd_entry cmd_serve_entry = {
+	"serve", PRIV_MTA, cmd_serve,
+	"serve [--socket=PATH] [--listen=ADDRESS:PORT] "
+	    "[--max-conn=N] [--idle=SECONDS]"
+};
