@@ -24,42 +24,45 @@ struct ctx {
 	const char *conferr;	/* doctor: why it could not be read */
 };
 
-struct cmd {
-	const char *name;
-	int	  (*fn)(struct ctx *, int, char **);
+/* A command: each src/cmd_NAME.c defines one, with the usage line its
+ * man page's SYNOPSIS repeats; src/greylist.c lists them. */
+struct cmd_entry {
+	const char *name;	/* as typed: "check"; "greylist", "-t" and
+				 * "-tw" for the user commands */
 	int	    priv;	/* PRIV_ANY, PRIV_MTA, PRIV_ADMIN (priv.h) */
+	int	  (*exec)(struct ctx *, int, char **);
 	const char *usage;
 };
 
-int	cmd_check(struct ctx *, int, char **);	/* cmd_check.c */
-int	cmd_doctor(struct ctx *, int, char **);	/* cmd_doctor.c */
-int	cmd_list(struct ctx *, int, char **);	/* cmd_list.c */
-int	cmd_purge(struct ctx *, int, char **);	/* cmd_purge.c */
-int	cmd_stats(struct ctx *, int, char **);	/* cmd_list.c */
-int	cmd_pass(struct ctx *, int, char **);	/* cmd_edit.c */
-int	cmd_delete(struct ctx *, int, char **);	/* cmd_edit.c */
-int	cmd_exempt(struct ctx *, int, char **);	/* cmd_exempt.c */
-int	cmd_spam(struct ctx *, int, char **);	/* cmd_edit.c */
-int	cmd_export(struct ctx *, int, char **);	/* cmd_export.c */
-int	cmd_import(struct ctx *, int, char **);	/* cmd_export.c */
-int	cmd_batch(struct ctx *, int, char **);	/* cmd_batch.c */
-int	cmd_policy(struct ctx *, int, char **);	/* cmd_policy.c */
+extern const struct cmd_entry cmd_batch_entry, cmd_check_entry,
+    cmd_checkpoint_entry, cmd_delete_entry, cmd_doctor_entry,
+    cmd_exempt_entry, cmd_export_entry, cmd_import_entry, cmd_list_entry,
+    cmd_mine_entry, cmd_pass_entry, cmd_policy_entry, cmd_purge_entry,
+    cmd_serve_entry, cmd_spam_entry, cmd_stats_entry, cmd_toggle_entry,
+    cmd_whitelist_entry;
+
+/* src/cmd_policy.c: */
 /* Under spawn(8) or inetd (stderr is the reply socket): stderr goes to
  * /dev/null, so that no message garbles the protocol. */
 void	cmd_policy_quiet(struct ctx *);
 /* Without a usable configuration: DUNNO to every request until the end
  * of the input. Returns EXIT_ERROR. */
 int	cmd_policy_dunno(struct ctx *);
-int	cmd_serve(struct ctx *, int, char **);	/* cmd_serve.c */
-int	cmd_mine(struct ctx *, int, char **);	/* cmd_user.c */
-int	cmd_toggle(struct ctx *, int, char **);	/* cmd_user.c */
-int	cmd_whitelist(struct ctx *, int, char **); /* cmd_wl.c */
-int	cmd_checkpoint(struct ctx *, int, char **); /* cmd_purge.c */
 
 struct tuple;
 struct decision;
 
-/* Logs a decision of check, batch or policy, extra appended. */
+/* src/front.c: what several commands share. */
+
+/* Parses the tuple options of check, pass and spam (argv[0] the
+ * command's name) into t, with the client identity chosen as configured:
+ * --ip, --sender, --rcpt when want_rcpt, --helo, --spf (its value in
+ * *spf when spf is not NULL), --host. EXIT_ERROR = bad arguments
+ * (printed), 0 = parsed. */
+int	cmd_tuple(struct ctx *, int argc, char **argv, int want_rcpt,
+	    struct tuple *t, const char **spf);
+
+/* Logs a decision of check, batch, policy or serve, extra appended. */
 void	cmd_log_decision(struct ctx *, const struct tuple *,
 	    const struct decision *, const char *extra);
 

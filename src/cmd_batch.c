@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "csvio.h"
 #include "policy.h"
+#include "priv.h"
 #include "store.h"
 #include "watchdog.h"
 
@@ -215,7 +216,7 @@ batch_run(struct batch *b)
 	return 0;
 }
 
-int
+static int
 cmd_batch(struct ctx *x, int argc, char **argv)
 {
 	struct batch b;
@@ -243,3 +244,8 @@ cmd_batch(struct ctx *x, int argc, char **argv)
 	    "%lu error", b.rows, b.npass, b.ndefer, b.nerror);
 	return ret == 0 ? EXIT_PASS : EXIT_ERROR;
 }
+
+const struct cmd_entry cmd_batch_entry = {
+	"batch", PRIV_MTA, cmd_batch,
+	"batch"
+};

@@ -421,7 +421,7 @@ doc_backend(struct doc *d)
 		doc_appendonly(d, c->redis_server);
 }
 
-int
+static int
 cmd_doctor(struct ctx *x, int argc, char **argv)
 {
 	struct doc d;
@@ -451,3 +451,8 @@ cmd_doctor(struct ctx *x, int argc, char **argv)
 		return EXIT_ERROR;
 	return d.problems > 0 ? 1 : 0;
 }
+
+const struct cmd_entry cmd_doctor_entry = {
+	"doctor", PRIV_ADMIN, cmd_doctor,
+	"doctor [--user=NAME] [--group=NAME] [--exim-config=FILE]"
+};

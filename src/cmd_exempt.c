@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "entry.h"
+#include "priv.h"
 
 /* EXIT_ERROR = not an exemption (printed), 0 = normalised into it (kind
  * ENTRY_EXEMPT or ENTRY_NODELAY, and text). */
@@ -101,7 +102,7 @@ exempt_list(struct ctx *x)
 	return n > 0 ? 0 : 1;
 }
 
-int
+static int
 cmd_exempt(struct ctx *x, int argc, char **argv)
 {
 	struct exempt_args a;
@@ -140,3 +141,8 @@ cmd_exempt(struct ctx *x, int argc, char **argv)
 	free(a.done);
 	return ret;
 }
+
+const struct cmd_entry cmd_exempt_entry = {
+	"exempt", PRIV_ADMIN, cmd_exempt,
+	"exempt add|del ADDR|@DOMAIN|IP|CIDR ... | exempt list"
+};

@@ -36,8 +36,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "polproto.h"
 #include "policy.h"
+#include "polproto.h"
+#include "priv.h"
 #include "store.h"
 #include "watchdog.h"
 
@@ -597,7 +598,7 @@ cmd_policy_dunno(struct ctx *x)
 	return EXIT_ERROR;
 }
 
-int
+static int
 cmd_policy(struct ctx *x, int argc, char **argv)
 {
 	struct pol *p;
@@ -617,3 +618,8 @@ cmd_policy(struct ctx *x, int argc, char **argv)
 	free(p);
 	return ret;
 }
+
+const struct cmd_entry cmd_policy_entry = {
+	"policy", PRIV_MTA, cmd_policy,
+	"policy"
+};

@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "entry.h"
+#include "priv.h"
 
 #define PURGE_PROGRESS	10000	/* entries between progress lines on a tty */
 
@@ -42,7 +43,7 @@ purge_fn(const struct entry *en, void *arg)
 	return st->dry ? SCAN_NEXT : SCAN_DELETE;
 }
 
-int
+static int
 cmd_purge(struct ctx *x, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -92,23 +93,7 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 	return fflush(stdout) == EOF ? cmd_error("purge: write error") : 0;
 }
 
-/* greylist checkpoint: writes what the environment holds in memory to
- * greylist.db, which the users' listings read without joining it; cron
- * or a timer runs it every few minutes. */
-int
-cmd_checkpoint(struct ctx *x, int argc, char **argv)
-{
-	struct store *s;
-	struct err e;
-	int ret;
-
-	if (argc > 1)
-		return cmd_error("checkpoint: unexpected argument '%s'", argv[1]);
-	if ((s = cmd_open(x)) == NULL)
-		return EXIT_ERROR;
-	ret = store_checkpoint(s, &e);
-	store_close(s);
-	if (ret == -1)
-		return cmd_error("checkpoint: %s", e.msg);
-	return 0;
-}
+const struct cmd_entry cmd_purge_entry = {
+	"purge", PRIV_ADMIN, cmd_purge,
+	"purge [--dry-run]"
+};

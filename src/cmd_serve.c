@@ -58,6 +58,7 @@
 #include "ident.h"
 #include "policy.h"
 #include "polproto.h"
+#include "priv.h"
 #include "serve.h"
 #include "store.h"
 #include "watchdog.h"
@@ -734,7 +735,7 @@ srv_init(struct srv *v, struct ctx *x, int argc, char **argv)
 	return srv_listen(v, path);
 }
 
-int
+static int
 cmd_serve(struct ctx *x, int argc, char **argv)
 {
 	struct srv v;
@@ -767,3 +768,9 @@ cmd_serve(struct ctx *x, int argc, char **argv)
 	cmd_log(x, LOG_INFO, "serve: stopped");
 	return EXIT_PASS;
 }
+
+const struct cmd_entry cmd_serve_entry = {
+	"serve", PRIV_MTA, cmd_serve,
+	"serve [--socket=PATH] [--listen=ADDRESS:PORT] "
+	    "[--max-conn=N] [--idle=SECONDS]"
+};

@@ -25,37 +25,13 @@
 #include "store.h"
 #include "watchdog.h"
 
-static const struct cmd cmds[] = {
-	{ "check", cmd_check, PRIV_MTA,
-	    "check --ip=IP --sender=ADDR --rcpt=ADDR [--helo=NAME] "
-	    "[--spf=RESULT] [--host=NAME]" },
-	{ "doctor", cmd_doctor, PRIV_ADMIN,
-	    "doctor [--user=NAME] [--group=NAME] [--exim-config=FILE]" },
-	{ "list", cmd_list, PRIV_ADMIN,
-	    "list [--csv] [--state=STATE] [--ip=IP] [--sender=ADDR] "
-	    "[--rcpt=ADDR] [--domain=DOMAIN] [--client=ID]" },
-	{ "purge", cmd_purge, PRIV_ADMIN, "purge [--dry-run]" },
-	{ "stats", cmd_stats, PRIV_ADMIN, "stats [--csv | --prometheus]" },
-	{ "pass", cmd_pass, PRIV_ADMIN,
-	    "pass --ip=IP --sender=ADDR --rcpt=ADDR [--helo=NAME] "
-	    "[--spf=RESULT] [--host=NAME]" },
-	{ "delete", cmd_delete, PRIV_ADMIN,
-	    "delete [--state=STATE] [--ip=IP] [--sender=ADDR] [--rcpt=ADDR] "
-	    "[--domain=DOMAIN] [--client=ID]" },
-	{ "exempt", cmd_exempt, PRIV_ADMIN,
-	    "exempt add|del ADDR|@DOMAIN|IP|CIDR ... | exempt list" },
-	{ "spam", cmd_spam, PRIV_MTA,
-	    "spam --ip=IP --sender=ADDR [--helo=NAME] [--spf=RESULT] "
-	    "[--host=NAME]" },
-	{ "export", cmd_export, PRIV_ADMIN, "export" },
-	{ "import", cmd_import, PRIV_ADMIN,
-	    "import [--replace] [FILE] | import --postgrey FILE" },
-	{ "batch", cmd_batch, PRIV_MTA, "batch" },
-	{ "policy", cmd_policy, PRIV_MTA, "policy" },
-	{ "checkpoint", cmd_checkpoint, PRIV_ADMIN, "checkpoint" },
-	{ "serve", cmd_serve, PRIV_MTA,
-	    "serve [--socket=PATH] [--listen=ADDRESS:PORT] [--max-conn=N] "
-	    "[--idle=SECONDS]" },
+/* The commands, in the order usage lists them. */
+static const struct cmd_entry *const cmds[] = {
+	&cmd_check_entry, &cmd_doctor_entry, &cmd_list_entry,
+	&cmd_purge_entry, &cmd_stats_entry, &cmd_pass_entry,
+	&cmd_delete_entry, &cmd_exempt_entry, &cmd_spam_entry,
+	&cmd_export_entry, &cmd_import_entry, &cmd_batch_entry,
+	&cmd_policy_entry, &cmd_checkpoint_entry, &cmd_serve_entry,
 };
 
 static void
@@ -68,7 +44,7 @@ usage(FILE *f)
 	    "       greylist -h | --version\n"
 	    "commands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "       greylist %s\n", cmds[i].usage);
+		fprintf(f, "       greylist %s\n", cmds[i]->usage);
 }
 
 /* Set for check, and for policy without a terminal: errors go to syslog
@@ -338,14 +314,14 @@ wd_early(void)
 	wd_set(WD_START_MS, start_late);
 }
 
-static const struct cmd *
+static const struct cmd_entry *
 find_cmd(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(cmds[i].name, name) == 0)
-			return &cmds[i];
+		if (strcmp(cmds[i]->name, name) == 0)
+			return cmds[i];
 	return NULL;
 }
 
@@ -398,15 +374,13 @@ cmd_reload_undo(struct ctx *x, struct conf *old)
 /* The command named by the arguments left after the options: -t and
  * -tw are the user's, no command lists the user's entries. NULL = error
  * (printed). */
-static const struct cmd *
+static const struct cmd_entry *
 pick_cmd(int argc, char **argv, int t, int w)
 {
-	static const struct cmd user_cmds[] = {
-		{ "greylist", cmd_mine, PRIV_ANY, "" },
-		{ "-t", cmd_toggle, PRIV_ANY, "-t" },
-		{ "-tw", cmd_whitelist, PRIV_ANY, "-tw" },
+	static const struct cmd_entry *const user_cmds[] = {
+		&cmd_mine_entry, &cmd_toggle_entry, &cmd_whitelist_entry
 	};
-	const struct cmd *cmd;
+	const struct cmd_entry *cmd;
 
 	if (w && !t) {
 		cmd_error("-w goes with -t: greylist -tw");
@@ -417,7 +391,7 @@ pick_cmd(int argc, char **argv, int t, int w)
 		return NULL;
 	}
 	if (t || argc == 0)
-		return &user_cmds[t + w];
+		return user_cmds[t + w];
 	if ((cmd = find_cmd(argv[0])) == NULL) {
 		cmd_error("unknown command '%s'", argv[0]);
 		usage(stderr);
@@ -430,27 +404,27 @@ pick_cmd(int argc, char **argv, int t, int w)
  * its own; doctor runs even without a configuration, and policy then
  * answers DUNNO. */
 static int
-run_cmd(struct ctx *x, const struct cmd *cmd, const char *file,
+run_cmd(struct ctx *x, const struct cmd_entry *cmd, const char *file,
     const char *dbdir, int argc, char **argv)
 {
 	struct err e;
 	int loaded = load_conf(x, file, dbdir, &e);
 
-	if (cmd->fn != cmd_check)
+	if (cmd != &cmd_check_entry)
 		wd_stop();
-	if (loaded == -1 && cmd->fn == cmd_doctor) {
+	if (loaded == -1 && cmd == &cmd_doctor_entry) {
 		x->conferr = e.msg;
-		return cmd_doctor(x, argc, argv);
+		return cmd->exec(x, argc, argv);
 	}
 	if (loaded == -1) {
 		cmd_error("%s", e.msg);
-		return cmd->fn == cmd_policy ? cmd_policy_dunno(x) : EXIT_ERROR;
+		return cmd == &cmd_policy_entry ? cmd_policy_dunno(x) : EXIT_ERROR;
 	}
 	if (!priv_allowed(&x->conf, cmd->priv))
 		return cmd_error("%s: permission denied (needs root or %s)",
 		    cmd->name, cmd->priv == PRIV_ADMIN ?
 		    "the admin_group" : "a user named in mta_users");
-	return cmd->fn(x, argc, argv);
+	return cmd->exec(x, argc, argv);
 }
 
 int
@@ -463,7 +437,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *file = NULL, *dbdir = NULL;
-	const struct cmd *cmd;
+	const struct cmd_entry *cmd;
 	struct ctx x;
 	int ch, ret, t = 0, w = 0;
 
@@ -516,12 +490,12 @@ main(int argc, char *argv[])
 		return cmd_error("%s", x.all ? "-a goes alone: greylist -a" :
 		    "--empty goes with -tw: greylist -tw --empty");
 	openlog("greylist", LOG_PID, LOG_MAIL);
-	if (cmd->fn == cmd_check ||
-	    (cmd->fn == cmd_policy && !isatty(STDERR_FILENO))) {
+	if (cmd == &cmd_check_entry ||
+	    (cmd == &cmd_policy_entry && !isatty(STDERR_FILENO))) {
 		log_errors = cmd->name;
 		cmd_syslog_ready(cmd->name);
 	}
-	if (cmd->fn == cmd_policy)
+	if (cmd == &cmd_policy_entry)
 		cmd_policy_quiet(&x);
 	if (set_clock(&x) == -1)
 		ret = cmd_error("GREYLIST_NOW: not a time in epoch seconds");

@@ -1,10 +1,10 @@
-/* Fuzz target: the rows of `greylist import`. src/cmd_export.c and
- * src/postgrey.c are included to reach their static row checks; no
- * database is opened. The
- * input is read through csvio_read as an export file, then again as data
+/* Fuzz target: the rows of `greylist import`. src/import.c,
+ * src/cmd_export.c and src/postgrey.c are included to reach their static
+ * row checks; no database is opened. The input is read through csvio_read as an export file, then again as data
  * rows after a header, and a slice of it as a postgrey record. Every
  * entry import accepts must decode, and its export row must import back
  * to the very same key and value: export and import round-trip. */
+#include "../../src/import.c"
 #include "../../src/cmd_export.c"
 #include "../../src/postgrey.c"
 

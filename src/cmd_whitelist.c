@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "entry.h"
 #include "priv.h"
 #include "store.h"
-#include "entry.h"
 #include "user.h"
 
 /* Reads at most max bytes of fd into buf; more is an error.
@@ -246,7 +246,7 @@ wl_receive(pid_t pid, int in, struct strlist *wl)
 	    cmd_fail("out of memory") : 0;
 }
 
-int
+static int
 cmd_whitelist(struct ctx *x, int argc, char **argv)
 {
 	struct strlist wl = { NULL, 0, 0 };
@@ -295,3 +295,8 @@ cmd_whitelist(struct ctx *x, int argc, char **argv)
 	strlist_free(&wl);
 	return 0;
 }
+
+const struct cmd_entry cmd_whitelist_entry = {
+	"-tw", PRIV_ANY, cmd_whitelist,
+	"greylist -tw [--empty]"
+};

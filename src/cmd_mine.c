@@ -1,25 +1,16 @@
-/* The shell user's commands: `greylist` lists the entries that concern
- * the invoking user, `greylist -t` toggles greylisting for them, and
- * `greylist -tw` edits ~/.wl and puts it in force. Identity is the real
- * uid's login, case and all; ~/.wl is only ever touched by a child
- * process that has dropped every extra privilege for good.
+/* `greylist` with no command: the entries that concern the invoking
+ * user, whose identity is the real uid's login, case and all (the other
+ * user commands: -t in src/cmd_toggle.c, -tw in src/cmd_whitelist.c).
  *
  * The user can stop, kill or limit these commands at will, so with
  * Berkeley DB they never enter the database environment, where they could
  * hold what checks wait for: settings are files under DIR/users
  * (lib/userfile.c), and the listing reads greylist.db on its own
  * (entry_peek), as of the last checkpoint. */
-#include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -29,41 +20,6 @@
 #include "user.h"
 
 #define USER_SHOW_MAX	1000	/* entries shown in all */
-
-const struct passwd *
-cmd_self(char *login)
-{
-	const struct passwd *pw = getpwuid(getuid());
-
-	if (pw == NULL || !user_login_ok(pw->pw_name)) {
-		cmd_error("no usable login name for uid %u", (unsigned)getuid());
-		return NULL;
-	}
-	snprintf(login, LOGIN_MAX + 1, "%s", pw->pw_name);
-	return pw;
-}
-
-/* Recipients' local parts are compared in lower case, so settings of a
- * login with upper-case letters could never apply to any mail, and would
- * be taken for those of the all-lower-case login. -1 = refused (printed),
- * 0 = fine. */
-int
-cmd_settable(const char *login)
-{
-	if (strpbrk(login, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL)
-		return cmd_fail("login '%s' has upper-case letters; "
-			    "recipients are compared in lower case, so no "
-			    "mail is greylisted for it: nothing to change",
-			    login);
-	return 0;
-}
-
-static int
-user_noargs(const char *what, int argc, char **argv)
-{
-	(void)argv;
-	return argc > 0 ? cmd_error("%s takes no arguments", what) : 0;
-}
 
 /* The user's entries, gathered by one scan of the triplets: all of them
  * with -a, else the USER_SHOW_MAX newest (more counts the others). */
@@ -222,7 +178,7 @@ mine_head(const char *login, int off, uint32_t nwl,
 		    "lower case\n", login);
 }
 
-int
+static int
 cmd_mine(struct ctx *x, int argc, char **argv)
 {
 	char login[LOGIN_MAX + 1];
@@ -233,7 +189,9 @@ cmd_mine(struct ctx *x, int argc, char **argv)
 	uint32_t nwl;
 	int off, ret;
 
-	if (user_noargs("greylist", argc, argv) != 0 || cmd_self(login) == NULL)
+	(void)argc;
+	(void)argv;
+	if (cmd_self(login) == NULL)
 		return EXIT_ERROR;
 	memset(&m, 0, sizeof(m));
 	m.c = &x->conf;
@@ -259,25 +217,7 @@ cmd_mine(struct ctx *x, int argc, char **argv)
 	return fflush(stdout) == EOF ? cmd_error("write error") : 0;
 }
 
-int
-cmd_toggle(struct ctx *x, int argc, char **argv)
-{
-	char login[LOGIN_MAX + 1];
-	struct users *u;
-	struct err e;
-	int off, ret;
-
-	if (user_noargs("-t", argc, argv) != 0 || cmd_self(login) == NULL ||
-	    cmd_settable(login) == -1)
-		return EXIT_ERROR;
-	if ((ret = users_open(&u, &x->conf, &e)) == 0) {
-		ret = users_toggle(u, login, x->now, &off, &e);
-		users_close(u);
-	}
-	if (ret == -1)
-		return cmd_error("%s", e.msg);
-	cmd_log(x, LOG_INFO, "user %s turned greylisting %s", login,
-	    off ? "off" : "on");
-	printf("greylisting is now %s for %s\n", off ? "off" : "on", login);
-	return 0;
-}
+const struct cmd_entry cmd_mine_entry = {
+	"greylist", PRIV_ANY, cmd_mine,
+	"greylist [-a]"
+};
