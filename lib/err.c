@@ -5,42 +5,6 @@
 
 #include "err.h"
 
-static void
-err_vset(struct err *e, enum err_code code, const char *fmt, va_list ap)
-{
-	e->code = code;
-	e->line = 0;
-	e->field = -1;
-	e->why = 0;
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-}
-
-int
-err_set(struct err *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e == NULL)
-		return -1;
-	va_start(ap, fmt);
-	err_vset(e, ERR_FAIL, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int
-err_code(struct err *e, enum err_code code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e == NULL)
-		return -1;
-	va_start(ap, fmt);
-	err_vset(e, code, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int
 err_field(struct err *e, enum err_code code, int field, const char *fmt,
     ...)
@@ -49,10 +13,13 @@ err_field(struct err *e, enum err_code code, int field, const char *fmt,
 
 	if (e == NULL)
 		return -1;
-	va_start(ap, fmt);
-	err_vset(e, code, fmt, ap);
-	va_end(ap);
+	e->code = code;
+	e->line = 0;
 	e->field = field;
+	e->why = 0;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

@@ -30,19 +30,18 @@ struct err {
 	char		 msg[ERR_MAX];
 };
 
-/* Formats the message into e (may be NULL), code ERR_FAIL; always
- * returns -1. */
-int	err_set(struct err *e, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-
-/* err_set with code (no line, no field). Returns -1. */
-int	err_code(struct err *e, enum err_code code, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-
-/* err_set for a field's value: code (ERR_MISSING to ERR_EMPTY) and
- * field. Returns -1. */
+/* Formats the message into e (may be NULL) with code and, for a
+ * field's value (ERR_MISSING to ERR_EMPTY), the field (else -1); no
+ * line. Always returns -1. */
 int	err_field(struct err *e, enum err_code code, int field,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* err_field with code and no field. Returns -1. */
+#define err_code(e, code, ...)	err_field((e), (code), -1, __VA_ARGS__)
+
+/* err_field with ERR_FAIL, for an error no caller acts on but to print
+ * it. Returns -1. */
+#define err_set(e, ...)		err_field((e), ERR_FAIL, -1, __VA_ARGS__)
 
 /* ERR_LINE at line: "line LINE: " and the formatted WHY. Returns -1. */
 int	err_line(struct err *e, unsigned long line, const char *fmt, ...)

@@ -3,6 +3,7 @@
 #define GREYLIST_CMD_H
 
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -49,6 +50,7 @@ void	cmd_policy_quiet(struct ctx *);
  * of the input. Returns EXIT_ERROR. */
 int	cmd_policy_dunno(struct ctx *);
 
+struct store;
 struct tuple;
 struct decision;
 
@@ -61,6 +63,12 @@ struct decision;
  * (printed), 0 = parsed. */
 int	cmd_tuple(struct ctx *, int argc, char **argv, int want_rcpt,
 	    struct tuple *t, const char **spf);
+
+/* Between the requests of policy and serve: lets a recovery that another
+ * process asked for happen (store_yield). 1 = the store was left for it,
+ * or failed (logged): the caller closes it and opens it again for the
+ * next request; 0 = keep it. */
+int	cmd_yield(struct ctx *, const char *who, struct store *s);
 
 /* Logs a decision of check, batch, policy or serve, extra appended. */
 void	cmd_log_decision(struct ctx *, const struct tuple *,
@@ -78,11 +86,14 @@ struct store *cmd_open(struct ctx *);
 int	cmd_reload(struct ctx *, struct conf *old);
 void	cmd_reload_undo(struct ctx *, struct conf *old);
 
-/* Prints "greylist: MESSAGE" on stderr; returns EXIT_ERROR. */
+/* src/msg.c: messages, formatted there and handed to the sinks below. */
+
+/* Prints "greylist: MESSAGE" on stderr (and to syslog where the MTA may
+ * hide stderr: check, policy); returns EXIT_ERROR. */
 int	cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* As cmd_error, returning -1 for functions that report errors so. */
-int	cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* As cmd_error, -1 for functions that report errors so. */
+#define cmd_fail(...)	(cmd_error(__VA_ARGS__), -1)
 
 /* The invoking user's passwd entry and login (LOGIN_MAX + 1 bytes),
  * exactly as the system spells it. NULL = no usable login (printed). */
@@ -100,5 +111,11 @@ void	cmd_syslog_stuck(void);
 /* Sends a decision or event to syslog (LOG_MAIL), and to stderr with -v. */
 void	cmd_log(struct ctx *, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The sinks, in src/greylist.c (t/fuzz/stub.c has its own): an error
+ * message, and one line of cmd_log. */
+void	cmd_vwarn(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+void	cmd_say(struct ctx *, int prio, const char *line);
 
 #endif

@@ -161,17 +161,8 @@ pol_drop(struct pol *p)
 static void
 pol_recheck(struct pol *p)
 {
-	struct err e;
-	int ret;
-
-	if (p->s == NULL || (ret = store_yield(p->s, &e)) == 0)
-		return;
-	pol_drop(p);
-	if (ret == -1)
-		cmd_log(p->x, LOG_WARNING, "policy: %s", e.msg);
-	else
-		cmd_log(p->x, LOG_INFO, "policy: database closed for a "
-		    "recovery");
+	if (p->s != NULL && cmd_yield(p->x, "policy", p->s))
+		pol_drop(p);
 }
 
 /* pol_recheck while idle, under the watchdog. */

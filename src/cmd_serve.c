@@ -204,19 +204,11 @@ srv_arm(int ms, int fd, int proto)
 static void
 srv_recheck(struct srv *v)
 {
-	struct err e;
-	int ret;
-
 	v->checked = srv_ms();
-	if (v->s == NULL || (ret = store_yield(v->s, &e)) == 0)
-		return;
-	store_close(v->s);
-	v->s = NULL;
-	if (ret == -1)
-		cmd_log(v->x, LOG_WARNING, "serve: %s", e.msg);
-	else
-		cmd_log(v->x, LOG_INFO, "serve: database closed for a "
-		    "recovery");
+	if (v->s != NULL && cmd_yield(v->x, "serve", v->s)) {
+		store_close(v->s);
+		v->s = NULL;
+	}
 }
 
 /* srv_recheck between requests, under the watchdog, when the last was

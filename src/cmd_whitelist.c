@@ -243,7 +243,7 @@ wl_receive(pid_t pid, int in, struct strlist *wl)
 	if (len == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -1;
 	return user_wl_clean(buf, (size_t)len, wl, wl_ignore, NULL) == -1 ?
-	    cmd_fail("out of memory") : 0;
+	    cmd_error("out of memory") : 0;
 }
 
 static int

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "entry.h"
 #include "policy.h"
+#include "store.h"
 #include "user.h"
 
 int
@@ -87,6 +88,19 @@ cmd_log_decision(struct ctx *x, const struct tuple *t,
 	    (long long)(d->pass ? d->delay : d->retry), extra);
 	if (d->warn[0] != '\0')
 		cmd_log(x, LOG_WARNING, "%s", d->warn);
+}
+
+int
+cmd_yield(struct ctx *x, const char *who, struct store *s)
+{
+	struct err e;
+	int ret = store_yield(s, &e);
+
+	if (ret == -1)
+		cmd_log(x, LOG_WARNING, "%s: %s", who, e.msg);
+	else if (ret == 1)
+		cmd_log(x, LOG_INFO, "%s: database closed for a recovery", who);
+	return ret != 0;
 }
 
 const struct passwd *

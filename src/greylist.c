@@ -133,7 +133,7 @@ cmd_syslog_stuck(void)
 	cmd_syslog_why("database did not answer in time");
 }
 
-static void
+void
 cmd_vwarn(const char *fmt, va_list ap)
 {
 	char buf[2048], msg[2200];
@@ -152,40 +152,12 @@ cmd_vwarn(const char *fmt, va_list ap)
 	cmd_syslog(LOG_ERR, msg);
 }
 
-int
-cmd_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	cmd_vwarn(fmt, ap);
-	va_end(ap);
-	return EXIT_ERROR;
-}
-
-int
-cmd_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	cmd_vwarn(fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 void
-cmd_log(struct ctx *x, int prio, const char *fmt, ...)
+cmd_say(struct ctx *x, int prio, const char *line)
 {
-	char buf[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	cmd_syslog(prio, buf);
+	cmd_syslog(prio, line);
 	if (x->verbose || x->conf.log_stderr)
-		fprintf(stderr, "greylist: %s\n", buf);
+		fprintf(stderr, "greylist: %s\n", line);
 }
 
 /* The clock: GREYLIST_NOW when allowed. -1 = bad value, 0 = set. */

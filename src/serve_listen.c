@@ -77,7 +77,7 @@ serve_stale(const char *path, const struct sockaddr_un *sun)
 
 	if (lstat(path, &st) == -1)
 		return errno == ENOENT ? 0 :
-		    cmd_fail("serve: %s: %s", path, strerror(errno));
+		    cmd_error("serve: %s: %s", path, strerror(errno));
 	if (!S_ISSOCK(st.st_mode))
 		return cmd_fail("serve: %s: exists and is not a socket", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
@@ -108,7 +108,7 @@ serve_unix(const char *path)
 		return cmd_fail("serve: socket: %s", strerror(errno));
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    listen(fd, SOMAXCONN) == -1 || serve_flags(fd) == -1) {
-		cmd_fail("serve: %s: %s", path, strerror(errno));
+		cmd_error("serve: %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -171,7 +171,7 @@ serve_tcp(const char *addr)
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
 	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    listen(fd, SOMAXCONN) == -1 || serve_flags(fd) == -1) {
-		cmd_fail("serve: %s: %s", addr, strerror(errno));
+		cmd_error("serve: %s: %s", addr, strerror(errno));
 		close(fd);
 		return -1;
 	}
