@@ -21,6 +21,13 @@
 #define SCAN_BATCH_WRITE 500		/* entries; per transaction of a scan that deletes or writes: short, so that checks meanwhile barely wait */
 #define SCAN_BATCH_READ	1000		/* entries; per transaction of a scan that only reads */
 
+#define IMPORT_TXN	100		/* entries; per transaction of an import: its writes hold locks that checks may wait for */
+#define RECOVER_LOOK_MS	100		/* ms; how often an idle policy or serve process looks whether a recovery is wanted, which waits for it to leave */
+#define PROGRESS_EVERY	10000		/* entries or rows; between progress lines of long runs on a terminal */
+
+#define DEF_SERVE_MAX_CONN 256		/* connections; serve --max-conn: far more than an MTA opens, few enough for the default file limit */
+#define DEF_SERVE_IDLE	60		/* s; serve --idle: a client silent this long is closed */
+
 #define ADDR_MAX	512		/* bytes; longest sender or recipient accepted */
 
 #endif

@@ -20,7 +20,6 @@
 #include "store.h"
 #include "watchdog.h"
 
-#define BATCH_PROGRESS	10000	/* rows between progress lines on a tty */
 #define BATCH_RECHECK	1000	/* rows between looks for a recovery mark */
 #define BATCH_OUTBUF	(64 * 1024)	/* stdout buffer, bytes */
 
@@ -81,7 +80,7 @@ batch_put(struct batch *b, const char *const in[7], const char *when,
 		return err_set(e, "batch: cannot write the output: %s",
 		    strerror(errno));
 	}
-	if (++b->rows % BATCH_PROGRESS == 0 && b->tty)
+	if (++b->rows % PROGRESS_EVERY == 0 && b->tty)
 		fprintf(stderr, "\r%lu rows", b->rows);
 	return 0;
 }

@@ -14,8 +14,6 @@
 #include "priv.h"
 #include "user.h"
 
-#define IMPORT_TXN	100	/* entries written per transaction */
-#define IMPORT_PROGRESS	10000	/* entries between progress lines on a tty */
 
 /* One transaction of import_store: up to IMPORT_TXN entries from off
  * on; next is where the following one starts. */
@@ -96,7 +94,7 @@ import_store(struct store *s, const struct import_set *set, int replace,
 			return -1;
 		a.off = a.next;
 		done += IMPORT_TXN;
-		if (tty && (done % IMPORT_PROGRESS == 0 || a.off == len))
+		if (tty && (done % PROGRESS_EVERY == 0 || a.off == len))
 			fprintf(stderr, "\r%zu of %zu entries%s", done < n ?
 			    done : n, n, a.off == len ? "\n" : "");
 	}

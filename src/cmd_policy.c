@@ -15,7 +15,7 @@
  * DB store holds the shared flock on DIR/lock that a process wanting
  * recovery waits for (store_bdb.c). So no transaction stays open between
  * requests, the process asks the store (store_yield) before every
- * request and every POL_IDLE_MS while idle whether a recovery is wanted,
+ * request and every RECOVER_LOOK_MS while idle whether a recovery is wanted,
  * and closes it when one is; the next request reopens it (recovering it,
  * if nobody has yet). With the Redis backend none is ever wanted and the
  * store is a connection kept open.
@@ -45,7 +45,6 @@
 #define POL_LINE_MAX	4096	/* bytes in a line; Postfix sends less */
 #define POL_ATTRS_MAX	100	/* attributes in a request; Postfix sends ~30 */
 #define POL_BUF		(4 * POL_LINE_MAX)	/* input buffer, bytes */
-#define POL_IDLE_MS	100	/* ms between store_yields when idle */
 #define POL_REPLY_MAX	1280	/* bytes; policy_format's line is below 1024 */
 
 /* The attributes used (check ignores the HELO name too); all others are
@@ -459,7 +458,7 @@ pol_line(struct pol *p, char **line, size_t *len)
 }
 
 /* Reads more input. While the store is open, asks whether a recovery is
- * wanted every POL_IDLE_MS meanwhile. -1 = read error (logged), 0 = end of
+ * wanted every RECOVER_LOOK_MS meanwhile. -1 = read error (logged), 0 = end of
  * input, 1 = read. */
 static int
 pol_fill(struct pol *p)
@@ -470,7 +469,7 @@ pol_fill(struct pol *p)
 
 	pfd.fd = STDIN_FILENO;
 	pfd.events = POLLIN;
-	while ((ret = poll(&pfd, 1, p->s != NULL ? POL_IDLE_MS : -1)) <= 0) {
+	while ((ret = poll(&pfd, 1, p->s != NULL ? RECOVER_LOOK_MS : -1)) <= 0) {
 		if (ret == 0)
 			pol_idle(p);
 		else if (errno != EINTR)

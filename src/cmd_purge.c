@@ -11,7 +11,6 @@
 #include "entry.h"
 #include "priv.h"
 
-#define PURGE_PROGRESS	10000	/* entries between progress lines on a tty */
 
 struct purge_state {
 	const struct conf *c;
@@ -27,7 +26,7 @@ purge_fn(const struct entry *en, void *arg)
 	struct purge_state *st = arg;
 	int64_t exp;
 
-	if (st->tty && ++st->seen % PURGE_PROGRESS == 0)
+	if (st->tty && ++st->seen % PROGRESS_EVERY == 0)
 		fprintf(stderr, "\r%" PRIu64 " entries looked at, %" PRIu64
 		    " expired", st->seen, st->pending + st->passed +
 		    st->tuplets);
@@ -79,7 +78,7 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 	ret = entry_scan(s, NULL, kinds, 2, SCAN_BATCH_WRITE, purge_fn, &st,
 	    NULL, &e);
 	store_close(s);
-	if (st.seen >= PURGE_PROGRESS)
+	if (st.seen >= PROGRESS_EVERY)
 		fputc('\n', stderr);
 	if (ret == -1)
 		return cmd_error("purge: %s", e.msg);

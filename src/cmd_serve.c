@@ -24,7 +24,7 @@
  * store is used as check uses it (the same crash safety): a request runs
  * under the watchdog, no transaction stays open between requests, and
  * the store is asked (store_yield) before every request and every
- * SRV_TICK_MS while idle whether a recovery is wanted, and closed when
+ * RECOVER_LOOK_MS while idle whether a recovery is wanted, and closed when
  * one is, so that the process that asked can recover it; the next
  * request reopens it. When the
  * database does not answer in time the watchdog answers the pending
@@ -65,9 +65,6 @@
 
 #define SRV_LINE_MAX	4096	/* bytes in a check line; Exim sends < 2k */
 #define SRV_WORDS	16	/* words in a check line */
-#define SRV_CONN_MAX	256	/* connections at once, default */
-#define SRV_IDLE_S	60	/* s without input before a close, default */
-#define SRV_TICK_MS	100	/* ms between store_yields when idle */
 #define SRV_REPLY_MAX	1100	/* bytes; policy_format's line is < 1024 */
 #define SRV_READS	16	/* reads of one connection in a row */
 
@@ -212,11 +209,11 @@ srv_recheck(struct srv *v)
 }
 
 /* srv_recheck between requests, under the watchdog, when the last was
- * SRV_TICK_MS ago or more. */
+ * RECOVER_LOOK_MS ago or more. */
 static void
 srv_idle(struct srv *v)
 {
-	if (v->s == NULL || srv_ms() - v->checked < SRV_TICK_MS)
+	if (v->s == NULL || srv_ms() - v->checked < RECOVER_LOOK_MS)
 		return;
 	srv_arm(v->x->conf.timeout_ms, -1, P_NEW);
 	srv_recheck(v);
@@ -578,8 +575,8 @@ srv_prepare(struct srv *v, int *np)
 			next = v->c[i].deadline;
 	}
 	*np = n;
-	if (v->s != NULL && next > v->checked + SRV_TICK_MS)
-		next = v->checked + SRV_TICK_MS;
+	if (v->s != NULL && next > v->checked + RECOVER_LOOK_MS)
+		next = v->checked + RECOVER_LOOK_MS;
 	if (next == INT64_MAX)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
@@ -713,8 +710,8 @@ srv_init(struct srv *v, struct ctx *x, int argc, char **argv)
 	int i;
 
 	v->x = x;
-	v->max = SRV_CONN_MAX;
-	v->idle_ms = SRV_IDLE_S * 1000;
+	v->max = DEF_SERVE_MAX_CONN;
+	v->idle_ms = DEF_SERVE_IDLE * 1000;
 	v->full_logged = -60000;
 	if (srv_options(v, argc, argv, &path) == -1)
 		return -1;
