@@ -67,7 +67,7 @@ fz_clean(const char *s, size_t max)
 		FZ_ASSERT(*p >= 0x20 && *p != 0x7f);
 }
 
-/* import_addr() of src/cmd_export.c: the stored form wrapped in <>
+/* import_addr() of src/import.c: the stored form wrapped in <>
  * normalises to itself. */
 static void
 fz_addr_stable(const char *out, int which)
@@ -101,7 +101,7 @@ fz_addr(const char *s, int verp)
 	}
 }
 
-/* import_exempt() of src/cmd_export.c: an exemption as stored is
+/* import_exempt() of src/import.c: an exemption as stored is
  * accepted back as itself. */
 static void
 fz_exempt(const char *s)

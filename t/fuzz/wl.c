@@ -28,7 +28,7 @@ fz_drop(unsigned line, const char *text, const char *why, void *arg)
 		FZ_ASSERT(*p >= 0x20 && *p != 0x7f);
 }
 
-/* As import_exempt() in src/cmd_export.c checks a userwl entry. */
+/* As import_exempt() in src/import.c checks a userwl entry. */
 static void
 fz_entry(const char *s)
 {
