@@ -8,9 +8,10 @@
 
 #include "err.h"
 
-/* Writes one row of n fields ending in LF; libcsv quotes a field when it
- * holds a comma, quote, CR, LF or space. On a terminal, fields go
- * through csvio_tty first. -1 = write error, 0 = done. */
+/* Writes one row of n fields ending in LF: a field that holds a comma,
+ * quote, CR or LF, or starts or ends with a space or tab, quoted by
+ * libcsv, any other as it is. On a terminal, fields go through csvio_tty
+ * first. -1 = write error, 0 = done. */
 int	csvio_row(FILE *f, const char *const *fields, size_t n);
 
 /* A copy of s (in a buffer that the next call reuses) in which the
