@@ -18,6 +18,8 @@
 #define DEF_REDIS_TIMEOUT_MS 500	/* ms; a frozen server fails a check open this fast */
 
 #define STORE_TRIES	50		/* tries; conflicts before a transaction gives up: far more than two processes ever meet on one key, few enough that a stuck peer fails the run within a second or so */
+#define SCAN_TRIES	100		/* tries; conflicts before one batch of a scan gives up: its hundreds of keys meet checks' writes more often than a check's few keys do */
+#define PEEK_TRIES	3		/* tries; reads of greylist.db by the user's listing that a checkpoint writing it at the same time may spoil: checkpoints are minutes apart */
 #define SCAN_BATCH_WRITE 500		/* entries; per transaction of a scan that deletes or writes: short, so that checks meanwhile barely wait */
 #define SCAN_BATCH_READ	1000		/* entries; per transaction of a scan that only reads */
 

@@ -164,10 +164,8 @@ entry_peek(const struct conf *c, int kind, entry_fn fn, void *arg,
 			restart(arg);
 		ret = store_peek(c, prefix, plen, record_flags(kind),
 		    entry_scan_fn, &a, asof, e);
-	} while (store_again(ret, &tries));
-	if (ret == STORE_RETRY)
-		return store_gave_up(tries, e);
-	return ret;
+	} while (store_again(ret, &tries, PEEK_TRIES));
+	return ret == STORE_RETRY ? -1 : ret;	/* e says why */
 }
 
 int

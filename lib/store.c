@@ -267,9 +267,9 @@ store_backoff(int tries)
 }
 
 int
-store_again(int ret, int *tries)
+store_again(int ret, int *tries, int max)
 {
-	if (ret != STORE_RETRY || ++*tries >= STORE_TRIES)
+	if (ret != STORE_RETRY || ++*tries >= max)
 		return 0;
 	store_backoff(*tries);
 	return 1;
@@ -297,7 +297,7 @@ store_run(struct store *s, int (*fn)(struct store *, void *, struct err *),
 			ret = store_commit(s, e);
 		else
 			store_abort(s);
-	} while (store_again(ret, &tries));
+	} while (store_again(ret, &tries, STORE_TRIES));
 	if (ret == STORE_RETRY)
 		return store_gave_up(tries, e);
 	return ret == 0 ? 0 : -1;

@@ -46,9 +46,10 @@ void	store_abort(struct store *s);
 
 /* The one conflict-retry rule, for loops that run something again after
  * a conflict: ret is what the last try returned; *tries counts the tries
- * (start it at 0). 1 = ret is STORE_RETRY and fewer than STORE_TRIES
- * tries were made (after a short random wait: try again), 0 = stop. */
-int	store_again(int ret, int *tries);
+ * (start it at 0); max is the limit (STORE_TRIES, SCAN_TRIES or
+ * PEEK_TRIES of lib/defaults.h). 1 = ret is STORE_RETRY and fewer than
+ * max tries were made (after a short random wait: try again), 0 = stop. */
+int	store_again(int ret, int *tries, int max);
 
 /* Sets e to say that tries conflicts made a transaction give up;
  * returns -1. */

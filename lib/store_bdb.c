@@ -816,7 +816,7 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 	do {
 		tries = 0;
 		while (store_again(ret = scan_read(s, &p, &from,
-		    from.data == last, batch, &b, e), &tries))
+		    from.data == last, batch, &b, e), &tries, SCAN_TRIES))
 			;
 		if (ret != 0)
 			break;
@@ -831,7 +831,8 @@ bdb_scan(struct bdb *s, const void *prefix, size_t plen, size_t batch,
 			}
 		}
 		tries = 0;
-		while (store_again(ret = scan_delete(s, &b, del, e), &tries))
+		while (store_again(ret = scan_delete(s, &b, del, e), &tries,
+		    SCAN_TRIES))
 			;
 		if (ret == 0 && memchr(del, 1, b.n) != NULL)
 			nanosleep(&pause, NULL);

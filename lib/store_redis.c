@@ -42,7 +42,6 @@
 #include "store_impl.h"
 
 #define RDS_KEY_MAX	(KEY_MAX + 128)
-#define RDS_ARGS_MAX	4096	/* arguments of one commit */
 
 /* The commit: KEYS = the keys read, the keys written, the index. ARGV =
  * count read, count written, each value read ("" = absent), then for each
@@ -778,7 +777,9 @@ rds_scan_delete(struct rds *s, struct rds_kv *del, size_t n, struct err *e)
 		}
 		if (ret == 0)
 			ret = rds_commit(&s->base, e);
-	} while (store_again(ret, &tries));
+	} while (store_again(ret, &tries, STORE_TRIES));
+	if (ret == STORE_RETRY)
+		return store_gave_up(tries, e);
 	return ret == 0 ? 0 : -1;
 }
 

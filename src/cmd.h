@@ -64,15 +64,51 @@ struct decision;
 int	cmd_tuple(struct ctx *, int argc, char **argv, int want_rcpt,
 	    struct tuple *t, const char **spf);
 
-/* Between the requests of policy and serve: lets a recovery that another
- * process asked for happen (store_yield). 1 = the store was left for it,
- * or failed (logged): the caller closes it and opens it again for the
- * next request; 0 = keep it. */
-int	cmd_yield(struct ctx *, const char *who, struct store *s);
-
 /* Logs a decision of check, batch, policy or serve, extra appended. */
 void	cmd_log_decision(struct ctx *, const struct tuple *,
 	    const struct decision *, const char *extra);
+
+/* Logs what store_yield between the requests of policy or serve
+ * returned (ret, e): nothing for 0; the caller has closed the store for
+ * 1 (left for a recovery) and -1 (an error). Outside the watchdog's
+ * window: syslog may block. */
+void	cmd_yielded(struct ctx *, const char *who, int ret,
+	    const struct err *e);
+
+/* The invoking user's passwd entry and login (LOGIN_MAX + 1 bytes),
+ * exactly as the system spells it. NULL = no usable login (printed). */
+const struct passwd *cmd_self(char *login);
+
+/* Whether login may change settings: refused (printed) when it has
+ * upper-case letters, which no recipient (compared in lower case) can
+ * match. -1 = refused, 0 = fine. */
+int	cmd_settable(const char *login);
+
+/* src/msg.c: messages, formatted there and handed to the sinks of
+ * src/greylist.c. */
+
+/* Prints "greylist: MESSAGE" on stderr (and to syslog where the MTA may
+ * hide stderr: check, policy); returns EXIT_ERROR. */
+int	cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* As cmd_error, -1 for functions that report errors so. */
+#define cmd_fail(...)	(cmd_error(__VA_ARGS__), -1)
+
+/* Sends a decision or event to syslog (LOG_MAIL), and to stderr with -v. */
+void	cmd_log(struct ctx *, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* src/greylist.c: the sinks (t/fuzz/stub.c has its own), the opening
+ * of the store and the configuration's reload. */
+
+/* The sinks: an error message, and one line of cmd_log. */
+void	cmd_vwarn(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+void	cmd_say(struct ctx *, int prio, const char *line);
+
+/* Async-signal-safe, for the watchdogs of check and policy: tells syslog
+ * that the process fails open because the database did not answer. */
+void	cmd_syslog_stuck(void);
 
 /* Opens the configured store for a command other than check and policy
  * (a long run: it takes the store's checkpoints), with the ticking
@@ -85,37 +121,5 @@ struct store *cmd_open(struct ctx *);
  * 0 = loaded. */
 int	cmd_reload(struct ctx *, struct conf *old);
 void	cmd_reload_undo(struct ctx *, struct conf *old);
-
-/* src/msg.c: messages, formatted there and handed to the sinks below. */
-
-/* Prints "greylist: MESSAGE" on stderr (and to syslog where the MTA may
- * hide stderr: check, policy); returns EXIT_ERROR. */
-int	cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* As cmd_error, -1 for functions that report errors so. */
-#define cmd_fail(...)	(cmd_error(__VA_ARGS__), -1)
-
-/* The invoking user's passwd entry and login (LOGIN_MAX + 1 bytes),
- * exactly as the system spells it. NULL = no usable login (printed). */
-const struct passwd *cmd_self(char *login);
-
-/* Whether login may change settings: refused (printed) when it has
- * upper-case letters, which no recipient (compared in lower case) can
- * match. -1 = refused, 0 = fine. */
-int	cmd_settable(const char *login);
-
-/* Async-signal-safe, for the watchdogs of check and policy: tells syslog
- * that the process fails open because the database did not answer. */
-void	cmd_syslog_stuck(void);
-
-/* Sends a decision or event to syslog (LOG_MAIL), and to stderr with -v. */
-void	cmd_log(struct ctx *, int prio, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* The sinks, in src/greylist.c (t/fuzz/stub.c has its own): an error
- * message, and one line of cmd_log. */
-void	cmd_vwarn(const char *fmt, va_list ap)
-    __attribute__((format(printf, 1, 0)));
-void	cmd_say(struct ctx *, int prio, const char *line);
 
 #endif

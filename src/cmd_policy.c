@@ -160,8 +160,13 @@ pol_drop(struct pol *p)
 static void
 pol_recheck(struct pol *p)
 {
-	if (p->s != NULL && cmd_yield(p->x, "policy", p->s))
-		pol_drop(p);
+	struct err e;
+	int ret;
+
+	if (p->s == NULL || (ret = store_yield(p->s, &e)) == 0)
+		return;
+	pol_drop(p);
+	cmd_yielded(p->x, "policy", ret, &e);
 }
 
 /* pol_recheck while idle, under the watchdog. */

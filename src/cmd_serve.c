@@ -91,6 +91,8 @@ struct srv {
 	int		 idle_ms;
 	int64_t		 full_logged;	/* ms of the last "limit reached" */
 	int64_t		 checked;	/* ms of the last srv_recheck */
+	int		 yielded;	/* its store_yield, to log (srv_said) */
+	struct err	 yerr;
 };
 
 /* The connection being answered, for the watchdog. */
@@ -197,15 +199,24 @@ srv_arm(int ms, int fd, int proto)
 }
 
 /* Closes the store when another process asked for a recovery
- * (store_yield says so); the caller runs the watchdog. */
+ * (store_yield says so); the caller runs the watchdog, and logs what
+ * happened with srv_said once it has stopped it. */
 static void
 srv_recheck(struct srv *v)
 {
 	v->checked = srv_ms();
-	if (v->s != NULL && cmd_yield(v->x, "serve", v->s)) {
-		store_close(v->s);
-		v->s = NULL;
-	}
+	if (v->s == NULL || (v->yielded = store_yield(v->s, &v->yerr)) == 0)
+		return;
+	store_close(v->s);
+	v->s = NULL;
+}
+
+/* Logs srv_recheck's outcome, outside the watchdog's window. */
+static void
+srv_said(struct srv *v)
+{
+	cmd_yielded(v->x, "serve", v->yielded, &v->yerr);
+	v->yielded = 0;
 }
 
 /* srv_recheck between requests, under the watchdog, when the last was
@@ -218,6 +229,7 @@ srv_idle(struct srv *v)
 	srv_arm(v->x->conf.timeout_ms, -1, P_NEW);
 	srv_recheck(v);
 	srv_arm(0, -1, P_NEW);
+	srv_said(v);
 }
 
 /* Splits a check line into words in place, undoing Exim's ${quote:}.
@@ -327,6 +339,7 @@ srv_decide(struct srv *v, int fd, struct tuple *t, const struct srv_args *a,
 		ret = -1;
 	}
 	srv_arm(0, -1, P_NEW);
+	srv_said(v);
 	return ret;
 }
 

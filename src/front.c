@@ -90,17 +90,13 @@ cmd_log_decision(struct ctx *x, const struct tuple *t,
 		cmd_log(x, LOG_WARNING, "%s", d->warn);
 }
 
-int
-cmd_yield(struct ctx *x, const char *who, struct store *s)
+void
+cmd_yielded(struct ctx *x, const char *who, int ret, const struct err *e)
 {
-	struct err e;
-	int ret = store_yield(s, &e);
-
 	if (ret == -1)
-		cmd_log(x, LOG_WARNING, "%s: %s", who, e.msg);
+		cmd_log(x, LOG_WARNING, "%s: %s", who, e->msg);
 	else if (ret == 1)
 		cmd_log(x, LOG_INFO, "%s: database closed for a recovery", who);
-	return ret != 0;
 }
 
 const struct passwd *

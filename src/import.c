@@ -71,7 +71,7 @@ import_type_name(int kind)
 static int
 import_bad(const struct import_row *r, int i, const char *why)
 {
-	return err_set(r->e, "line %lu: %s: %s", r->line, import_header[i],
+	return err_line(r->e, r->line, "%s: %s", import_header[i],
 	    why);
 }
 
@@ -108,8 +108,8 @@ import_net(const struct import_row *r, int i, char *out)
 		return import_bad(r, i, "not a network such as 192.0.2.0/24");
 	addr_format_net(&c.addr, c.len, out, ADDR_NET_MAX);
 	if (strcmp(out, s) != 0)
-		return err_set(r->e, "line %lu: %s: '%s' is not canonical "
-		    "(should be %s)", r->line, import_header[i], s, out);
+		return err_line(r->e, r->line, "%s: '%s' is not canonical "
+		    "(should be %s)", import_header[i], s, out);
 	return 0;
 }
 
@@ -306,8 +306,8 @@ import_entry(const struct import_row *r, struct entry *en)
 		    "exempt, no_delay, counter, user or userwl)");
 	for (i = F_TYPE + 1; i < F_N; i++)
 		if (!(t->used & FB(i)) && r->f[i][0] != '\0')
-			return err_set(r->e, "line %lu: %s: must be empty in "
-			    "a %s row", r->line, import_header[i], t->name);
+			return err_line(r->e, r->line, "%s: must be empty in "
+			    "a %s row", import_header[i], t->name);
 	memset(en, 0, sizeof(*en));
 	en->kind = en->r.kind = t->kind;
 	return t->fn(r, en);
@@ -327,13 +327,13 @@ import_row_fn(char **f, size_t n, unsigned long line, void *arg,
 			if (strcmp(f[i], import_header[i]) != 0)
 				break;
 		if (n != F_N || i != F_N)
-			return err_set(e, "line %lu: not export's header "
-			    "row", line);
+			return err_line(e, line, "not export's header "
+			    "row");
 		set->header = 1;
 		return 0;
 	}
 	if (n != F_N)
-		return err_set(e, "line %lu: %zu fields, expected %d", line,
+		return err_line(e, line, "%zu fields, expected %d",
 		    n, F_N);
 	if (import_entry(&r, &en) == -1)
 		return -1;

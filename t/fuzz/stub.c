@@ -130,10 +130,11 @@ store_run(struct store *s, int (*fn)(struct store *, void *, struct err *),
 }
 
 int
-store_again(int ret, int *tries)
+store_again(int ret, int *tries, int max)
 {
 	(void)ret;
 	(void)tries;
+	(void)max;
 	return 0;
 }
 
@@ -204,13 +205,14 @@ store_yield(struct store *s, struct err *e)
 	return err_set(e, "no database");
 }
 
-int
-cmd_yield(struct ctx *x, const char *who, struct store *s)
+void
+cmd_yielded(struct ctx *x, const char *who, int ret, const struct err *e)
 {
 	(void)x;
 	(void)who;
-	FZ_NOSTORE(s);
-	return 1;
+	(void)ret;
+	(void)e;
+	FZ_ASSERT(!"store yielded");
 }
 
 int
