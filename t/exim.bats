@@ -208,6 +208,12 @@ failing_binary() {
 		"RCPT TO:<$R>" DATA '' 'Hello.' .
 	assert_output --partial $'250 OK\n'"$DEFER5"$'\n250 Accepted\n354 '
 	assert_line '250-X-Greylist: delayed 300 seconds'
+	# The deferred recipient added no header line, not even an empty one,
+	# and logged no failure.
+	assert_equal "$(grep -c 'X-Greylist' <<<"$output")" 1
+	refute_line '250-'
+	refute_line --partial 'greylist check failed'
+	refute grep -q '^LOG: .*greylist check failed' <<<"$stderr"
 }
 
 @test "the null sender reaches greylist as an empty --sender argument" {
